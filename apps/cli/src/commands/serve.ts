@@ -1,0 +1,99 @@
+import type { Server } from 'node:http';
+import type { Config } from '@ticketflow/config';
+import { createDb } from '@ticketflow/db';
+import { createHealthApp, createIngressApp, createTokenVerifier } from '@ticketflow/ingress';
+import { createRedis, createReplyQueue, createReplyQueueEvents } from '@ticketflow/queue';
+import { startReplyWorker } from '@ticketflow/worker';
+import { createLogger, loadVerificationKey } from '../runtime.ts';
+
+export interface ServeModes {
+  ingress: boolean;
+  worker: boolean;
+}
+
+/**
+ * Runs the ingress, the reply worker, or both (one process is a complete installation). Every
+ * mode listens on PORT; a worker alone serves only /healthz and /readyz. SIGTERM or SIGINT
+ * drains: stop accepting, finish in-flight requests and active jobs within the timeout, close.
+ */
+export async function serve(config: Config, modes: ServeModes): Promise<void> {
+  const logger = createLogger(config);
+  if (config.jwt.usesDevSecret && modes.ingress) {
+    logger.warn('TICKETFLOW_JWT_SECRET is not set: using the built-in development secret; set it in production');
+  }
+  const key = modes.ingress ? loadVerificationKey(config) : undefined;
+  const db = createDb(config.databaseUrl, config.dbPoolMax);
+  const producer = createRedis(config.redisUrl, 'producer');
+  const closers: Array<() => Promise<unknown>> = [];
+
+  let app;
+  if (modes.ingress && key) {
+    const queue = createReplyQueue(producer, config.queuePrefix, config.worker);
+    const events = createReplyQueueEvents(createRedis(config.redisUrl, 'worker'), config.queuePrefix);
+    closers.push(() => queue.close(), () => events.close());
+    app = createIngressApp({
+      db,
+      queue,
+      queueEvents: events,
+      redis: producer,
+      queuePrefix: config.queuePrefix,
+      verifyToken: createTokenVerifier({ key, audience: config.jwt.audience, issuer: config.jwt.issuer }),
+      logger,
+      accessLog: config.accessLog,
+      corsOrigins: config.corsOrigins,
+      limits: config.limits,
+      rateLimits: config.rateLimits,
+      idempotencyTtlHours: config.idempotencyTtlHours,
+    });
+  } else {
+    app = createHealthApp({ db, redis: producer, logger, accessLog: config.accessLog });
+  }
+
+  const replyWorker = modes.worker
+    ? startReplyWorker({
+        db,
+        connection: createRedis(config.redisUrl, 'worker'),
+        prefix: config.queuePrefix,
+        concurrency: config.worker.concurrency,
+        lockDurationMs: config.worker.lockDurationMs,
+        stalledIntervalMs: config.worker.stalledIntervalMs,
+        logger,
+      })
+    : undefined;
+
+  const server = await listen(app.listen.bind(app), config.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, ingress: modes.ingress, worker: modes.worker }, `ticketflow listening on http://127.0.0.1:${port}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const forceClose = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+    forceClose.unref();
+    await Promise.all([
+      new Promise((resolve) => server.close(resolve)),
+      replyWorker?.close(config.shutdownTimeoutMs),
+    ]);
+    clearTimeout(forceClose);
+    for (const close of closers) await close().catch(() => undefined);
+    await producer.quit().catch(() => undefined);
+    await db.destroy();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
+}
+
+function listen(
+  start: (port: number, host: string, callback: () => void) => Server,
+  port: number,
+): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = start(port, '0.0.0.0', () => resolve(server));
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { ConfigError, parseConfig, type Config } from '@ticketflow/config';
+import type { VerificationKey } from '@ticketflow/ingress';
+
+/** Thrown for a failed check; main prints the message on one line and exits 1. */
+export class CliFailure extends Error {
+  override readonly name = 'CliFailure';
+}
+
+/** Parses the environment once; a bad value ends the process naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliFailure(`configuration: ${error.message.replace(/\n/g, '; ')}`);
+    throw error;
+  }
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: { service: 'ticketflow' } });
+}
+
+/** The token verification key: the HS256 secret, or the PEM public key file read now. */
+export function loadVerificationKey(config: Config): VerificationKey {
+  if (config.jwt.publicKeyFile) {
+    try {
+      return { kind: 'public-key', pem: readFileSync(config.jwt.publicKeyFile, 'utf8') };
+    } catch (error) {
+      throw new CliFailure(
+        `TICKETFLOW_JWT_PUBLIC_KEY_FILE: cannot read ${config.jwt.publicKeyFile} (${(error as Error).message})`,
+      );
+    }
+  }
+  return { kind: 'secret', secret: signingSecret(config) };
+}
+
+/** The HS256 secret tokens are signed with (`token`, `demo`). */
+export function signingSecret(config: Config): string {
+  if (!config.jwt.secret) {
+    throw new CliFailure(
+      'tokens are verified with a public key here; sign them with your identity provider, or set TICKETFLOW_JWT_SECRET instead',
+    );
+  }
+  return config.jwt.secret;
+}

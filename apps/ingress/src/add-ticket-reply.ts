@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { QueueEvents } from 'bullmq';
+import {
+  apiError,
+  apiErrorWithHeaders,
+  replyJobId,
+  validateReplyJob,
+  type ReplyJob,
+} from '@ticketflow/contract';
+import {
+  claimIdempotencyKey,
+  clientExists,
+  completeIdempotencyKey,
+  contactBelongsTo,
+  findStatusTitle,
+  findTicket,
+  releaseIdempotencyKey,
+  type Db,
+} from '@ticketflow/db';
+import type { ReplyQueue } from '@ticketflow/queue';
+import type { Redis } from 'ioredis';
+import { enqueueReply, newReplyId } from './enqueue-reply.ts';
+import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
+import { consumeRateLimits } from './rate-limit.ts';
+import { findReplyState } from './reply-state.ts';
+import { validateReply, type ReplyLookups } from './validate-reply.ts';
+
+export interface AddTicketReplyDeps {
+  db: Db;
+  queue: ReplyQueue;
+  queueEvents: QueueEvents;
+  redis: Redis;
+  queuePrefix: string;
+  messageLimitBytes: number;
+  rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
+  idempotencyTtlHours: number;
+}
+
+/** Longest `Prefer: wait=N` honoured (API.md §7). */
+const MAX_WAIT_S = 30;
+
+/**
+ * add-ticket-reply: validate, enqueue a contract-v1 job, answer once BullMQ holds it.
+ * `endpointParameters` are names this endpoint reads besides the reply's (WHMCS `action`, …).
+ */
+export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameters: ReadonlySet<string> = new Set()): Handler {
+  const lookups: ReplyLookups = {
+    findTicket: (ref) => findTicket(deps.db, ref),
+    clientExists: (id) => clientExists(deps.db, id),
+    contactBelongsTo: (contact, client) => contactBelongsTo(deps.db, contact, client),
+    findStatusTitle: (name) => findStatusTitle(deps.db, name),
+  };
+
+  return async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {
+    const idempotencyKey = readIdempotencyKey(req.header('idempotency-key'));
+    const ticketKey = String(req.fields.get('ticketid') ?? `num:${String(req.fields.get('ticketnum') ?? '')}`);
+    const rateHeaders = await consumeRateLimits(deps.redis, deps.queuePrefix, [
+      { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
+      { scope: 'ticket', id: ticketKey.slice(0, 64), perMinute: deps.rateLimits.perTicketPerMinute },
+    ]);
+
+    const receivedAt = new Date();
+    const { ticket, draft, warnings } = await validateReply({
+      fields: req.fields,
+      fileCount: req.fileCount,
+      principal: req.principal,
+      endpointParameters,
+      messageLimitBytes: deps.messageLimitBytes,
+      now: receivedAt,
+      lookups,
+    });
+    const replyid = newReplyId(receivedAt.getTime());
+    const candidate: ReplyJob = {
+      v: 1,
+      replyid,
+      dedupeKey: idempotencyKey ? `idem:${req.principal.sub}:${idempotencyKey}` : replyid,
+      ...draft,
+      source: { kind: 'api', principal: req.principal.sub },
+      receivedAt: receivedAt.toISOString(),
+    };
+    // The same validator the worker runs: what the ingress accepts, the worker accepts.
+    const checked = validateReplyJob(candidate);
+    if (!checked.ok) throw apiError('invalid_parameter', 'request', checked.reason.replace(/^invalid reply job: /, ''));
+
+    if (idempotencyKey) {
+      const claim = await claimIdempotencyKey(deps.db, {
+        principal: req.principal.sub,
+        key: idempotencyKey,
+        fingerprint: fingerprint(draft),
+        ttlHours: deps.idempotencyTtlHours,
+      });
+      if (claim.state === 'mismatch') throw apiError('idempotency_key_reused');
+      if (claim.state === 'in_progress') throw apiErrorWithHeaders({ 'Retry-After': '1' }, 'idempotency_key_in_progress');
+      if (claim.state === 'replay') {
+        return {
+          status: claim.status,
+          body: claim.body as Record<string, unknown>,
+          headers: { ...rateHeaders, 'Idempotent-Replayed': 'true' },
+        };
+      }
+    }
+
+    try {
+      await enqueueReply(deps.queue, deps.redis, checked.job);
+    } catch (error) {
+      if (idempotencyKey) await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
+      throw error;
+    }
+
+    const body: Record<string, unknown> = { result: 'success', replyid, ticketid: ticket.id, status: 'queued' };
+    if (warnings.length > 0) body.warnings = warnings;
+    const headers: Record<string, string> = { ...rateHeaders };
+    const waitS = preferredWait(req.header('prefer'));
+    if (waitS !== undefined) {
+      body.status = await waitForReply(deps, replyid, waitS);
+      headers['Preference-Applied'] = `wait=${waitS}`;
+    }
+    if (idempotencyKey) await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, { status: 200, body });
+    return { status: 200, body, headers };
+  };
+}
+
+/** `Idempotency-Key`: 1–255 printable ASCII characters (IETF httpapi draft), as a string. */
+function readIdempotencyKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = header.trim().replace(/^"(.*)"$/, '$1');
+  if (!/^[\x20-\x7e]{1,255}$/.test(key)) throw apiError('invalid_idempotency_key');
+  return key;
+}
+
+/** The request's identity for idempotency: its normalised parameters, not its bytes. */
+function fingerprint(draft: object): string {
+  return createHash('sha256').update(JSON.stringify(draft)).digest('hex');
+}
+
+function preferredWait(prefer: string | undefined): number | undefined {
+  const match = /(?:^|[,;\s])wait=(\d+)/i.exec(prefer ?? '');
+  return match ? Math.min(Number(match[1]), MAX_WAIT_S) : undefined;
+}
+
+/** Waits up to `seconds` for the worker to finish the job; then reports whatever state it is in. */
+async function waitForReply(deps: AddTicketReplyDeps, replyid: string, seconds: number): Promise<string> {
+  const job = await deps.queue.getJob(replyJobId(replyid));
+  if (job && seconds > 0) {
+    await job.waitUntilFinished(deps.queueEvents, seconds * 1000).catch(() => undefined);
+  }
+  const state = await findReplyState(deps.db, deps.queue, replyid);
+  return state?.status ?? 'queued';
+}

@@ -1,0 +1,122 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { apiError } from '@ticketflow/contract';
+import type { Db } from '@ticketflow/db';
+import type { ReplyQueue } from '@ticketflow/queue';
+import { createAddTicketReply } from './add-ticket-reply.ts';
+import { createCors } from './cors.ts';
+import { createErrorResponder, markWhmcsRoute } from './error-response.ts';
+import { createGetTicket } from './get-ticket.ts';
+import type { Handler } from './handler.ts';
+import { createReadiness, liveness } from './health.ts';
+import type { Principal } from './principal.ts';
+import { createBodyReader, fieldsOf } from './read-body.ts';
+import { createReplyStatus } from './reply-status.ts';
+import { routeTable } from './routes.ts';
+import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
+
+export interface IngressDeps {
+  db: Db;
+  queue: ReplyQueue;
+  queueEvents: QueueEvents;
+  /** Producer connection: fails fast when Redis is down. */
+  redis: Redis;
+  queuePrefix: string;
+  verifyToken: (authorization: string | undefined) => Principal;
+  logger: Logger;
+  accessLog: boolean;
+  corsOrigins: readonly string[];
+  limits: { bodyBytes: number; messageBytes: number; attachments: number; attachmentBytes: number };
+  rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
+  idempotencyTtlHours: number;
+}
+
+/** The ingress HTTP app: the route table of API.md §1 behind auth and body parsing. */
+export function createIngressApp(deps: IngressDeps): express.Express {
+  const replyDeps = {
+    db: deps.db,
+    queue: deps.queue,
+    queueEvents: deps.queueEvents,
+    redis: deps.redis,
+    queuePrefix: deps.queuePrefix,
+    messageLimitBytes: deps.limits.messageBytes,
+    rateLimits: deps.rateLimits,
+    idempotencyTtlHours: deps.idempotencyTtlHours,
+  };
+  const routes = routeTable({
+    addTicketReply: createAddTicketReply(replyDeps),
+    getTicket: createGetTicket(deps.db),
+    replyStatus: createReplyStatus(deps.db, deps.queue),
+    whmcsApi: createWhmcsApi({ addticketreply: createAddTicketReply(replyDeps, WHMCS_TRANSPORT_FIELDS) }),
+  });
+
+  const app = baseApp(deps);
+  app.use(createCors(deps.corsOrigins));
+  app.get('/healthz', liveness);
+  app.get('/readyz', createReadiness(deps));
+  const readBody = createBodyReader(deps.limits);
+  const authenticate = (req: Request, res: Response, next: NextFunction) => {
+    (res.locals as { principal: Principal }).principal = deps.verifyToken(req.headers.authorization);
+    next();
+  };
+  for (const route of routes) {
+    const chain = [...(route.whmcs ? [markWhmcsRoute] : []), authenticate, readBody, adapt(route.handler)];
+    for (const method of route.methods) app[method](route.path, ...chain);
+  }
+  return finish(app, deps);
+}
+
+/** What a `serve --worker` process listens with: health only. */
+export function createHealthApp(deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog'>): express.Express {
+  const app = baseApp(deps);
+  app.get('/healthz', liveness);
+  app.get('/readyz', createReadiness(deps));
+  return finish(app, { ...deps, limits: { attachmentBytes: 0, attachments: 0 } });
+}
+
+function baseApp(deps: Pick<IngressDeps, 'logger' | 'accessLog'>): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  if (deps.accessLog) {
+    app.use(
+      pinoHttp({
+        logger: deps.logger,
+        // Method, path and status only: headers carry bearer tokens and never reach the log.
+        serializers: {
+          req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'warn' : 'info'),
+      }),
+    );
+  }
+  return app;
+}
+
+function finish(
+  app: express.Express,
+  deps: Pick<IngressDeps, 'logger'> & { limits: { attachmentBytes: number; attachments: number } },
+): express.Express {
+  app.use((req: Request, _res: Response, next: NextFunction) => next(apiError('not_found', req.path)));
+  app.use(createErrorResponder(deps.logger, deps.limits));
+  return app;
+}
+
+/** Runs a framework-free handler and writes its answer; thrown errors go to the error responder. */
+function adapt(handler: Handler) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const files = req.files;
+    const result = await handler({
+      principal: (res.locals as { principal: Principal }).principal,
+      fields: fieldsOf(res),
+      fileCount: Array.isArray(files) ? files.length : 0,
+      params: req.params as Record<string, string>,
+      header: (name) => req.get(name),
+    });
+    res.status(result.status).set(result.headers ?? {}).json(result.body);
+  };
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { replyJobId, REPLY_JOB, type ReplyJob } from '@ticketflow/contract';
+import type { Redis } from 'ioredis';
+import { isRedisReady, type ReplyQueue } from '@ticketflow/queue';
+import { serviceUnavailable } from './error-response.ts';
+
+/**
+ * Hands a validated job to BullMQ. It resolves only once Redis holds the job: "accepted means
+ * durable" (ARCHITECTURE.md guarantee 1). The job id only saves work on a repeated add; the
+ * dedupe key in PostgreSQL is what makes the reply exactly-once.
+ */
+export async function enqueueReply(queue: ReplyQueue, redis: Redis, job: ReplyJob): Promise<void> {
+  if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
+  try {
+    await queue.add(REPLY_JOB, job, { jobId: replyJobId(job.replyid) });
+  } catch {
+    throw serviceUnavailable('Redis is unreachable');
+  }
+}
+
+/**
+ * A UUIDv7: time-ordered, so reply ids sort by arrival and index well (RFC 9562 §5.7).
+ */
+export function newReplyId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

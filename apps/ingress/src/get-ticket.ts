@@ -1,0 +1,77 @@
+import { apiError, readPositiveInt, readText, readTicketNumber } from '@ticketflow/contract';
+import { findTicket, getTicketDetail, listReplies, type Db, type StoredReply } from '@ticketflow/db';
+import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
+import { mayReachTicket } from './ticket-access.ts';
+
+/** WHMCS/Keliweb GetTicket: the ticket and its replies, with the same reach as replying. */
+export function createGetTicket(db: Db): Handler {
+  return async function getTicket(req: ApiRequest): Promise<ApiResponse> {
+    if (req.principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot read tickets');
+    const idValue = nonEmpty(req.fields.get('ticketid'));
+    const numValue = nonEmpty(req.fields.get('ticketnum'));
+    const ref =
+      idValue !== undefined
+        ? { id: readPositiveInt('ticketid', idValue) }
+        : numValue !== undefined
+          ? { num: readTicketNumber(numValue) }
+          : undefined;
+    if (!ref) throw apiError('ticket_required');
+    const sortValue = nonEmpty(req.fields.get('repliessort'));
+    const sort = sortValue === undefined ? 'ASC' : readText('repliessort', sortValue).toUpperCase();
+    if (sort !== 'ASC' && sort !== 'DESC') throw apiError('invalid_parameter', 'repliessort', 'use ASC or DESC');
+
+    const summary = await findTicket(db, ref);
+    if (!summary || !mayReachTicket(req.principal, summary)) throw apiError('ticket_not_found');
+    const ticket = await getTicketDetail(db, summary.id);
+    if (!ticket) throw apiError('ticket_not_found');
+    const replies = await listReplies(db, ticket.id, sort === 'ASC' ? 'asc' : 'desc');
+    return {
+      status: 200,
+      body: {
+        result: 'success',
+        ticketid: ticket.id,
+        tid: ticket.tid,
+        ticketnum: ticket.tid,
+        deptid: ticket.departmentId,
+        deptname: ticket.departmentName,
+        userid: ticket.clientId ?? 0,
+        contactid: ticket.contactId ?? 0,
+        name: ticket.name,
+        email: ticket.email,
+        date: whmcsDate(ticket.createdAt),
+        subject: ticket.subject,
+        message: ticket.message,
+        status: ticket.status,
+        priority: ticket.priority,
+        lastreply: ticket.lastReplyAt ? whmcsDate(ticket.lastReplyAt) : '',
+        replies: { reply: replies.map(toWhmcsReply) },
+        customfields: [],
+      },
+    };
+  };
+}
+
+function toWhmcsReply(reply: StoredReply): Record<string, unknown> {
+  return {
+    replyid: reply.replyUid,
+    userid: reply.clientId ?? 0,
+    contactid: reply.contactId ?? 0,
+    name: reply.name,
+    email: reply.email,
+    admin: reply.admin,
+    date: whmcsDate(reply.createdAt),
+    message: reply.message,
+    editor: reply.editor,
+    messagehtml: reply.messageHtml,
+    attachments: [],
+  };
+}
+
+/** WHMCS dates: `YYYY-MM-DD HH:mm:ss`, here always UTC. */
+function whmcsDate(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function nonEmpty<T>(value: T): T | undefined {
+  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') ? undefined : value;
+}

@@ -1,0 +1,21 @@
+import type { FormMap } from '@ticketflow/contract';
+import type { Principal } from './principal.ts';
+
+/** A request as handlers see it: parsed, authenticated, framework-free. */
+export interface ApiRequest {
+  principal: Principal;
+  fields: FormMap;
+  /** File parts received (multipart). */
+  fileCount: number;
+  params: Readonly<Record<string, string>>;
+  header(name: string): string | undefined;
+}
+
+/** What a handler answers; the Express adapter writes it. Errors are thrown as ApiError. */
+export interface ApiResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: ApiRequest) => Promise<ApiResponse>;

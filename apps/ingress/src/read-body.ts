@@ -1,0 +1,127 @@
+import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
+import multer from 'multer';
+import { apiError, toFormValue, type FormMap, type FormValue } from '@ticketflow/contract';
+import { MAX_FORM_FIELDS, parseForm } from './parse-form.ts';
+
+export interface BodyLimits {
+  bodyBytes: number;
+  attachments: number;
+  attachmentBytes: number;
+}
+
+/** The request's fields, whatever the encoding, on `res.locals.fields`. */
+export function fieldsOf(res: Response): FormMap {
+  return (res.locals as { fields?: FormMap }).fields ?? new Map();
+}
+
+/**
+ * Reads a request's parameters from the query string and, for POST, from the body in every
+ * encoding API.md §3 names: urlencoded, multipart (with a boundary), multipart without a
+ * boundary whose body is really urlencoded (the Keliweb PHP samples), and JSON. Body fields
+ * win over query fields of the same name.
+ */
+export function createBodyReader(limits: BodyLimits) {
+  const readText = express.text({ type: () => true, limit: limits.bodyBytes, defaultCharset: 'utf-8' });
+  const readMultipart = multer({
+    storage: refuseFiles,
+    limits: {
+      fileSize: limits.attachmentBytes,
+      files: limits.attachments,
+      fields: MAX_FORM_FIELDS,
+      fieldSize: limits.bodyBytes,
+      parts: MAX_FORM_FIELDS + limits.attachments,
+    },
+  }).any();
+
+  return function readBody(req: Request, res: Response, next: NextFunction): void {
+    const query = parseForm(rawQuery(req.originalUrl));
+    const store = (body: FormMap) => {
+      (res.locals as { fields: FormMap }).fields = merge(query, body);
+      next();
+    };
+    if (req.method !== 'POST') return store(new Map());
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limits.bodyBytes) return next(tooLarge(limits.bodyBytes));
+    const contentType = req.headers['content-type'] ?? '';
+    const media = contentType.split(';')[0]!.trim().toLowerCase();
+    if (media === '' && declared === 0 && req.headers['transfer-encoding'] === undefined) return store(new Map());
+    if (media === 'multipart/form-data' && /;\s*boundary=/i.test(contentType)) {
+      readMultipart(req, res, (error: unknown) => {
+        if (error) return next(error);
+        try {
+          store(toFormValue(req.body ?? Object.create(null)) as FormMap);
+        } catch (e) {
+          next(e);
+        }
+      });
+      return;
+    }
+    const parse = textParserFor(media);
+    if (!parse) return next(apiError('unsupported_content_type', media || contentType));
+    readText(req, res, (error: unknown) => {
+      if (error) return next(error);
+      try {
+        store(parse(typeof req.body === 'string' ? req.body : ''));
+      } catch (e) {
+        next(e);
+      }
+    });
+  };
+}
+
+function textParserFor(media: string): ((text: string) => FormMap) | undefined {
+  if (media === 'application/x-www-form-urlencoded') return parseForm;
+  // Keliweb's PHP samples send http_build_query output under a multipart header with no boundary.
+  if (media === 'multipart/form-data') return parseForm;
+  if (media === 'application/json' || /^application\/[\w.+-]+\+json$/.test(media)) return parseJsonObject;
+  return undefined;
+}
+
+function parseJsonObject(text: string): FormMap {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw apiError('malformed_body', `invalid JSON (${(error as Error).message})`);
+  }
+  const fields = toFormValue(value);
+  if (!(fields instanceof Map)) throw apiError('malformed_body', 'the JSON body must be an object');
+  return fields;
+}
+
+function merge(query: FormMap, body: FormMap): FormMap {
+  if (query.size === 0) return body;
+  const out = new Map<string, FormValue>(query);
+  for (const [k, v] of body) out.set(k, v);
+  return out;
+}
+
+function rawQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
+}
+
+function tooLarge(limit: number) {
+  return apiError('payload_too_large', 'Request body', formatBytes(limit));
+}
+
+/** `26214400` → `25 MiB`, for messages people read. */
+export function formatBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+/**
+ * Until attachments are stored (issue 4), a file part is refused at once, before a byte of it
+ * is buffered, rather than being silently dropped.
+ */
+const refuseFiles: multer.StorageEngine = {
+  _handleFile(_req, _file, callback) {
+    callback(apiError('not_supported_yet', 'attachments'));
+  },
+  _removeFile(_req, _file, callback) {
+    callback(null);
+  },
+};

@@ -1,0 +1,68 @@
+import { REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { findDeadLetter, findReply, type Db } from '@ticketflow/db';
+import type { ReplyQueue } from '@ticketflow/queue';
+import { serviceUnavailable } from './error-response.ts';
+
+/** Where an accepted reply is (API.md §1, `/api/v2/replies/:replyid`). */
+export interface ReplyState {
+  status: 'queued' | 'processing' | 'persisted' | 'failed' | 'dead';
+  /** Token `sub` that submitted it, for the client-token check. */
+  principal: string;
+  ticketid?: number;
+  persistedAt?: string;
+  attempts?: number;
+  reason?: string;
+}
+
+/**
+ * PostgreSQL first (a persisted reply is final), then the BullMQ job, then the dead letters.
+ * Undefined when no trace of the reply exists.
+ */
+export async function findReplyState(db: Db, queue: ReplyQueue, replyid: string): Promise<ReplyState | undefined> {
+  const stored = await findReply(db, replyid);
+  if (stored) {
+    return {
+      status: 'persisted',
+      principal: stored.sourcePrincipal,
+      ticketid: stored.ticketId,
+      persistedAt: stored.persistedAt.toISOString(),
+    };
+  }
+  const jobId = replyJobId(replyid);
+  let job;
+  let state: string;
+  try {
+    job = await queue.getJob(jobId);
+    state = job ? await job.getState() : 'unknown';
+  } catch {
+    throw serviceUnavailable('Redis is unreachable');
+  }
+  if (job && state !== 'unknown') {
+    const data = job.data as ReplyJob;
+    const base = { principal: data.source.principal, ticketid: 'id' in data.ticket ? data.ticket.id : undefined, attempts: job.attemptsMade };
+    switch (state) {
+      case 'active':
+        return { ...base, status: 'processing' };
+      case 'completed':
+        // Completed as a duplicate of a reply stored under the same dedupe key.
+        return { ...base, status: 'persisted' };
+      case 'failed':
+        return { ...base, status: 'dead', reason: job.failedReason };
+      case 'delayed':
+        return job.attemptsMade > 0 ? { ...base, status: 'failed', reason: job.failedReason } : { ...base, status: 'queued' };
+      default:
+        return { ...base, status: 'queued' };
+    }
+  }
+  const dead = await findDeadLetter(db, REPLY_QUEUE, jobId);
+  if (dead) {
+    const payload = dead.payload as Partial<ReplyJob>;
+    return {
+      status: 'dead',
+      principal: payload.source?.principal ?? '',
+      attempts: dead.attempts,
+      reason: dead.error,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+import { apiError } from '@ticketflow/contract';
+import type { Db } from '@ticketflow/db';
+import type { ReplyQueue } from '@ticketflow/queue';
+import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
+import { findReplyState } from './reply-state.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `GET /api/v2/replies/:replyid`. Ops, staff and bridges see every reply; a client token sees
+ * the replies it submitted, and any other id answers as unknown.
+ */
+export function createReplyStatus(db: Db, queue: ReplyQueue): Handler {
+  return async function replyStatus(req: ApiRequest): Promise<ApiResponse> {
+    const replyid = req.params.replyid ?? '';
+    if (!UUID.test(replyid)) throw apiError('reply_not_found');
+    const state = await findReplyState(db, queue, replyid.toLowerCase());
+    if (!state || (req.principal.role === 'client' && state.principal !== req.principal.sub)) {
+      throw apiError('reply_not_found');
+    }
+    const { principal: _principal, ...visible } = state;
+    return { status: 200, body: { result: 'success', replyid: replyid.toLowerCase(), ...visible } };
+  };
+}

@@ -1,0 +1,26 @@
+import type { Handler } from './handler.ts';
+
+/** One row per endpoint of API.md §1 (health and the dashboard are mounted apart). */
+export interface Route {
+  methods: ReadonlyArray<'get' | 'post'>;
+  path: string;
+  handler: Handler;
+  /** Answers the WHMCS way: action errors as HTTP 200, auth errors as 403. */
+  whmcs?: boolean;
+}
+
+export interface RouteHandlers {
+  addTicketReply: Handler;
+  getTicket: Handler;
+  replyStatus: Handler;
+  whmcsApi: Handler;
+}
+
+export function routeTable(h: RouteHandlers): Route[] {
+  return [
+    { methods: ['post'], path: '/api/v2/add-ticket-reply', handler: h.addTicketReply },
+    { methods: ['get', 'post'], path: '/api/v2/get-ticket', handler: h.getTicket },
+    { methods: ['get'], path: '/api/v2/replies/:replyid', handler: h.replyStatus },
+    { methods: ['post'], path: '/includes/api.php', handler: h.whmcsApi, whmcs: true },
+  ];
+}

@@ -1,0 +1,35 @@
+import type { ReplyJob } from '@ticketflow/contract';
+import type { NewReply, TicketSummary } from '@ticketflow/db';
+import { renderMarkdown, renderPlain } from './render-markdown.ts';
+
+/** Status a staff reply sets unless it names another (WHMCS). */
+export const STAFF_DEFAULT_STATUS = 'Answered';
+/** Status every end-user reply sets, whatever it asks for (WHMCS). */
+export const END_USER_STATUS = 'Customer-Reply';
+
+/**
+ * Turns a validated job into the row to store: author columns, rendered HTML, the ticket's new
+ * status and the reply's time. Pure: no I/O, same answer for the same input.
+ */
+export function decideReply(job: ReplyJob, ticket: TicketSummary, now: Date): NewReply {
+  const author = job.author;
+  return {
+    replyUid: job.replyid,
+    dedupeKey: job.dedupeKey,
+    ticketId: ticket.id,
+    clientId: author.type === 'client' ? author.clientid : null,
+    contactId: author.type === 'client' ? author.contactid : null,
+    name: author.type === 'guest' ? author.name : '',
+    email: author.type === 'guest' ? author.email : '',
+    admin: author.type === 'staff' ? author.admin : '',
+    message: job.message,
+    messageHtml: job.markdown ? renderMarkdown(job.message) : renderPlain(job.message),
+    editor: job.markdown ? 'markdown' : 'plain',
+    createdAt: job.created ? new Date(job.created) : now,
+    source: job.source.kind,
+    sourcePrincipal: job.source.principal,
+    sourceMessageId: job.source.messageId ?? null,
+    receivedAt: new Date(job.receivedAt),
+    ticketStatus: author.type === 'staff' ? (job.status ?? STAFF_DEFAULT_STATUS) : END_USER_STATUS,
+  };
+}

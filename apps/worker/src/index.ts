@@ -1,0 +1,1 @@
+export { startReplyWorker, type ReplyWorker, type ReplyWorkerOptions } from './reply-worker.ts';

@@ -1,0 +1,1 @@
+export { parseConfig, ConfigError, CONFIG_VARIABLES, DEV_JWT_SECRET, type Config } from './parse-config.ts';

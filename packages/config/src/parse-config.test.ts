@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, DEV_JWT_SECRET, parseConfig } from './parse-config.ts';
+
+const VALID_SECRET = 'a-shared-secret-of-at-least-32-chars!';
+
+/** The message parseConfig throws for `env`, or a failure if it does not throw ConfigError. */
+function configErrorOf(env: Record<string, string | undefined>): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`parseConfig accepted ${JSON.stringify(env)}`);
+}
+
+/** `NAME=value` pairs of .env.example, whose lines look like `# PORT=8080`. */
+function readEnvExample(): Map<string, string> {
+  const text = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
+  const pairs = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^#\s?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    const [, name = '', value = ''] = m;
+    expect(pairs.has(name), `${name} is listed twice in .env.example`).toBe(false);
+    pairs.set(name, value);
+  }
+  return pairs;
+}
+
+describe('parseConfig', () => {
+  it('runs on an empty environment with the documented defaults', () => {
+    expect(parseConfig({})).toEqual({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/ticketflow',
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 8080,
+      queuePrefix: 'ticketflow',
+      jwt: {
+        secret: DEV_JWT_SECRET,
+        publicKeyFile: undefined,
+        usesDevSecret: true,
+        audience: 'ticketflow',
+        issuer: undefined,
+      },
+      corsOrigins: [],
+      worker: {
+        concurrency: 16,
+        lockDurationMs: 30_000,
+        stalledIntervalMs: 30_000,
+        attempts: 6,
+        backoffMs: 1000,
+      },
+      shutdownTimeoutMs: 10_000,
+      dbPoolMax: 10,
+      limits: {
+        bodyBytes: 25 * 1024 * 1024,
+        messageBytes: 256 * 1024,
+        attachments: 10,
+        attachmentBytes: 10 * 1024 * 1024,
+        attachmentsTotalBytes: 25 * 1024 * 1024,
+        attachmentExtensions: ['.jpg', '.gif', '.jpeg', '.png', '.txt', '.pdf'],
+      },
+      rateLimits: { perPrincipalPerMinute: 6000, perTicketPerMinute: 120 },
+      idempotencyTtlHours: 48,
+      logLevel: 'info',
+      accessLog: true,
+    });
+  });
+
+  it('treats empty and undefined variables as unset, so `PORT=` keeps the default', () => {
+    const config = parseConfig({ PORT: '', TICKETFLOW_JWT_SECRET: '', REDIS_URL: undefined });
+    expect(config.port).toBe(8080);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.jwt.usesDevSecret).toBe(true);
+  });
+
+  it('ignores variables it does not read', () => {
+    expect(parseConfig({ HOME: '/root', PATH: '/usr/bin', TICKETFLOW_UNKNOWN: 'x' })).toEqual(
+      parseConfig({}),
+    );
+  });
+
+  it('reads numbers, strings and lists from their variables', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://app:pw@db.internal:5433/tf',
+      REDIS_URL: 'redis://cache.internal:6380/2',
+      PORT: '3000',
+      TICKETFLOW_QUEUE_PREFIX: '{ticketflow}',
+      TICKETFLOW_JWT_AUDIENCE: 'helpdesk',
+      TICKETFLOW_JWT_ISSUER: 'https://auth.example.com',
+      TICKETFLOW_WORKER_CONCURRENCY: '4',
+      TICKETFLOW_REPLY_ATTEMPTS: '3',
+      TICKETFLOW_MAX_ATTACHMENTS: '0',
+      TICKETFLOW_IDEMPOTENCY_TTL_HOURS: '24',
+      LOG_LEVEL: 'debug',
+      TICKETFLOW_ACCESS_LOG: 'off',
+    });
+    expect(config.databaseUrl).toBe('postgres://app:pw@db.internal:5433/tf');
+    expect(config.redisUrl).toBe('redis://cache.internal:6380/2');
+    expect(config.port).toBe(3000);
+    expect(config.queuePrefix).toBe('{ticketflow}');
+    expect(config.jwt.audience).toBe('helpdesk');
+    expect(config.jwt.issuer).toBe('https://auth.example.com');
+    expect(config.worker.concurrency).toBe(4);
+    expect(config.worker.attempts).toBe(3);
+    expect(config.limits.attachments).toBe(0);
+    expect(config.idempotencyTtlHours).toBe(24);
+    expect(config.logLevel).toBe('debug');
+    expect(config.accessLog).toBe(false);
+  });
+
+  it('accepts PORT=0 so tests can listen on an ephemeral port', () => {
+    expect(parseConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  describe('a bad value stops start-up with one line naming the variable', () => {
+    it.each([
+      ['PORT', 'abc'],
+      ['PORT', '65536'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['DATABASE_URL', 'not a url'],
+      ['REDIS_URL', 'localhost'],
+      ['TICKETFLOW_QUEUE_PREFIX', 'ticket:flow'],
+      ['TICKETFLOW_QUEUE_PREFIX', 'ticket flow'],
+      ['TICKETFLOW_WORKER_CONCURRENCY', '0'],
+      ['TICKETFLOW_WORKER_CONCURRENCY', '1001'],
+      ['TICKETFLOW_REPLY_ATTEMPTS', '51'],
+      ['TICKETFLOW_IDEMPOTENCY_TTL_HOURS', '23'],
+      ['TICKETFLOW_MAX_BODY_BYTES', 'lots'],
+      ['LOG_LEVEL', 'verbose'],
+      ['TICKETFLOW_ACCESS_LOG', 'maybe'],
+    ])('%s=%s', (name, value) => {
+      const message = configErrorOf({ [name]: value });
+      expect(message.split('\n')).toHaveLength(1);
+      expect(message).toMatch(new RegExp(`^${name}: \\S`));
+    });
+
+    it('TICKETFLOW_JWT_SECRET shorter than 32 characters, saying how long it must be', () => {
+      expect(configErrorOf({ TICKETFLOW_JWT_SECRET: 'x'.repeat(31) })).toBe(
+        'TICKETFLOW_JWT_SECRET: at least 32 characters',
+      );
+    });
+  });
+
+  it('lists every bad variable, one line each, not just the first', () => {
+    const lines = configErrorOf({ PORT: 'abc', REDIS_URL: 'nope', LOG_LEVEL: 'loud' }).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines.map((line) => line.split(':')[0]).sort()).toEqual([
+      'LOG_LEVEL',
+      'PORT',
+      'REDIS_URL',
+    ]);
+  });
+
+  it('refuses a JWT secret and a public key file together, against algorithm confusion', () => {
+    const message = configErrorOf({
+      TICKETFLOW_JWT_SECRET: VALID_SECRET,
+      TICKETFLOW_JWT_PUBLIC_KEY_FILE: '/etc/ticketflow/jwt.pem',
+    });
+    expect(message).toBe(
+      'TICKETFLOW_JWT_SECRET: set TICKETFLOW_JWT_SECRET or TICKETFLOW_JWT_PUBLIC_KEY_FILE, not both',
+    );
+  });
+
+  describe('the development secret', () => {
+    it('is used, and flagged, when neither a secret nor a public key file is set', () => {
+      const { jwt } = parseConfig({});
+      expect(jwt.usesDevSecret).toBe(true);
+      expect(jwt.secret).toBe(DEV_JWT_SECRET);
+      expect(jwt.publicKeyFile).toBeUndefined();
+    });
+
+    it('is not used when a secret is configured', () => {
+      const { jwt } = parseConfig({ TICKETFLOW_JWT_SECRET: VALID_SECRET });
+      expect(jwt.usesDevSecret).toBe(false);
+      expect(jwt.secret).toBe(VALID_SECRET);
+    });
+
+    it('is not used when a public key file is configured, and no secret is then', () => {
+      const { jwt } = parseConfig({ TICKETFLOW_JWT_PUBLIC_KEY_FILE: '/etc/ticketflow/jwt.pem' });
+      expect(jwt.usesDevSecret).toBe(false);
+      expect(jwt.secret).toBeUndefined();
+      expect(jwt.publicKeyFile).toBe('/etc/ticketflow/jwt.pem');
+    });
+  });
+
+  describe('TICKETFLOW_CORS_ORIGINS', () => {
+    it('splits on commas and trims each origin', () => {
+      expect(
+        parseConfig({
+          TICKETFLOW_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000 ,https://x.io',
+        }).corsOrigins,
+      ).toEqual(['https://app.example.com', 'http://localhost:3000', 'https://x.io']);
+    });
+
+    it('drops empty entries left by stray commas', () => {
+      expect(
+        parseConfig({ TICKETFLOW_CORS_ORIGINS: ',https://a.example,, ,' }).corsOrigins,
+      ).toEqual(['https://a.example']);
+    });
+
+    it('reads a single origin as a list of one', () => {
+      expect(parseConfig({ TICKETFLOW_CORS_ORIGINS: 'https://a.example' }).corsOrigins).toEqual([
+        'https://a.example',
+      ]);
+    });
+  });
+
+  it('lower-cases attachment extensions so `.PDF` in the environment allows `.pdf`', () => {
+    expect(
+      parseConfig({ TICKETFLOW_ATTACHMENT_EXTENSIONS: '.PDF, .Jpg,.txt' }).limits
+        .attachmentExtensions,
+    ).toEqual(['.pdf', '.jpg', '.txt']);
+  });
+
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['yes', true],
+    ['on', true],
+    ['0', false],
+    ['false', false],
+    ['no', false],
+    ['off', false],
+  ])('reads TICKETFLOW_ACCESS_LOG=%s as %s', (value, expected) => {
+    expect(parseConfig({ TICKETFLOW_ACCESS_LOG: value }).accessLog).toBe(expected);
+  });
+
+  describe('the result is frozen', () => {
+    it('refuses to change a top-level field', () => {
+      const config = parseConfig({});
+      expect(Object.isFrozen(config)).toBe(true);
+      expect(() => {
+        (config as { port: number }).port = 1;
+      }).toThrow(TypeError);
+      expect(config.port).toBe(8080);
+    });
+
+    it('refuses to change nested objects and lists too', () => {
+      const config = parseConfig({ TICKETFLOW_CORS_ORIGINS: 'https://a.example' });
+      expect(() => {
+        (config.jwt as { secret: string | undefined }).secret = 'stolen';
+      }).toThrow(TypeError);
+      expect(() => {
+        (config.corsOrigins as string[]).push('https://evil.example');
+      }).toThrow(TypeError);
+      expect(() => {
+        (config.limits.attachmentExtensions as string[])[0] = '.exe';
+      }).toThrow(TypeError);
+      expect(config.corsOrigins).toEqual(['https://a.example']);
+      expect(config.limits.attachmentExtensions[0]).toBe('.jpg');
+    });
+  });
+});
+
+describe('.env.example', () => {
+  it('names exactly the variables parseConfig reads, in both directions', () => {
+    const listed = [...readEnvExample().keys()];
+    expect(listed.filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
+    expect(CONFIG_VARIABLES.filter((name) => !listed.includes(name))).toEqual([]);
+  });
+
+  it('shows each default, so uncommenting every line changes nothing', () => {
+    expect(parseConfig(Object.fromEntries(readEnvExample()))).toEqual(parseConfig({}));
+  });
+});

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/** Positive integer from an environment string. */
+const int = (min = 1) => z.coerce.number().int().min(min);
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+/**
+ * The development secret used when TICKETFLOW_JWT_SECRET is unset, so the service runs on a
+ * fresh machine with no configuration. `serve` logs a warning whenever it is in use.
+ */
+export const DEV_JWT_SECRET = 'ticketflow-development-secret-do-not-use-in-production';
+
+/** Every variable the service reads, with its default. Defaults live here and nowhere else. */
+const envSchema = z
+  .object({
+    /** PostgreSQL connection string. 127.0.0.1, not localhost: localhost tries IPv6 first. */
+    DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/ticketflow'),
+    /** Redis connection string. */
+    REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** HTTP port of every `serve` mode. */
+    PORT: int(0).max(65535).default(8080),
+    /** BullMQ key prefix; use a hash tag such as `{ticketflow}` on Redis Cluster. */
+    TICKETFLOW_QUEUE_PREFIX: z.string().regex(/^[^:\s]+$/, 'no colons or spaces').default('ticketflow'),
+    /** HS256 shared secret (at least 32 characters). */
+    TICKETFLOW_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    /** PEM file with the RS256/ES256 public key. */
+    TICKETFLOW_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+    /** Required `aud` claim. */
+    TICKETFLOW_JWT_AUDIENCE: z.string().min(1).default('ticketflow'),
+    /** Required `iss` claim, checked only when set. */
+    TICKETFLOW_JWT_ISSUER: z.string().min(1).optional(),
+    /** Browser origins allowed by CORS, comma-separated. */
+    TICKETFLOW_CORS_ORIGINS: list.default([]),
+    /** Reply jobs processed at once per worker process. */
+    TICKETFLOW_WORKER_CONCURRENCY: int().max(1000).default(16),
+    /** How long a worker owns an active job before BullMQ deems it stalled (ms). */
+    TICKETFLOW_WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
+    /** How often workers look for stalled jobs (ms). */
+    TICKETFLOW_WORKER_STALLED_INTERVAL_MS: int(100).default(30_000),
+    /** Attempts per reply job, the first included, before it is dead-lettered. */
+    TICKETFLOW_REPLY_ATTEMPTS: int().max(50).default(6),
+    /** First retry delay (ms); doubles each attempt, with jitter. */
+    TICKETFLOW_REPLY_BACKOFF_MS: int(10).default(1000),
+    /** Longest a SIGTERM waits for in-flight requests and active jobs (ms). */
+    TICKETFLOW_SHUTDOWN_TIMEOUT_MS: int(100).default(10_000),
+    /** PostgreSQL pool size per process. */
+    TICKETFLOW_DB_POOL_MAX: int().max(200).default(10),
+    /** Largest request body (bytes). */
+    TICKETFLOW_MAX_BODY_BYTES: int().default(25 * MiB),
+    /** Largest `message`, counted in UTF-8 bytes. */
+    TICKETFLOW_MAX_MESSAGE_BYTES: int().default(256 * 1024),
+    /** Most attachments per reply. */
+    TICKETFLOW_MAX_ATTACHMENTS: int(0).default(10),
+    /** Largest decoded attachment (bytes). */
+    TICKETFLOW_MAX_ATTACHMENT_BYTES: int().default(10 * MiB),
+    /** Largest decoded total of a reply's attachments (bytes). */
+    TICKETFLOW_MAX_ATTACHMENTS_TOTAL_BYTES: int().default(25 * MiB),
+    /** Allowed attachment extensions, comma-separated with leading dots. */
+    TICKETFLOW_ATTACHMENT_EXTENSIONS: list.default(['.jpg', '.gif', '.jpeg', '.png', '.txt', '.pdf']),
+    /** Accepted requests per token `sub` per minute. */
+    TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL: int().default(6000),
+    /** Accepted replies per ticket per minute. */
+    TICKETFLOW_RATE_LIMIT_PER_TICKET: int().default(120),
+    /** How long idempotent responses are kept (hours, at least 24 per API.md §8). */
+    TICKETFLOW_IDEMPOTENCY_TTL_HOURS: int(24).default(48),
+    /** pino level. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Log one line per HTTP request. */
+    TICKETFLOW_ACCESS_LOG: bool.default(true),
+  })
+  .refine((e) => !(e.TICKETFLOW_JWT_SECRET && e.TICKETFLOW_JWT_PUBLIC_KEY_FILE), {
+    // One verification key at a time: accepting both would let an HS256 token stand in for
+    // an RS256 one, the classic algorithm-confusion hole.
+    message: 'set TICKETFLOW_JWT_SECRET or TICKETFLOW_JWT_PUBLIC_KEY_FILE, not both',
+    path: ['TICKETFLOW_JWT_SECRET'],
+  });
+
+type Env = z.infer<typeof envSchema>;
+
+/** The service configuration, parsed once at start-up and frozen. */
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  queuePrefix: string;
+  jwt: {
+    /** HS256 secret, or undefined when a public key file is configured. */
+    secret: string | undefined;
+    publicKeyFile: string | undefined;
+    /** True when the built-in development secret is in use. */
+    usesDevSecret: boolean;
+    audience: string;
+    issuer: string | undefined;
+  };
+  corsOrigins: readonly string[];
+  worker: {
+    concurrency: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    attempts: number;
+    backoffMs: number;
+  };
+  shutdownTimeoutMs: number;
+  dbPoolMax: number;
+  limits: {
+    bodyBytes: number;
+    messageBytes: number;
+    attachments: number;
+    attachmentBytes: number;
+    attachmentsTotalBytes: number;
+    attachmentExtensions: readonly string[];
+  };
+  rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
+  idempotencyTtlHours: number;
+  logLevel: Env['LOG_LEVEL'];
+  accessLog: boolean;
+}
+
+/** Thrown with one line per bad variable: `NAME: what it expects`. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment into a frozen Config, or throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(given);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(lines.join('\n'));
+  }
+  const e = parsed.data;
+  const usesDevSecret = !e.TICKETFLOW_JWT_SECRET && !e.TICKETFLOW_JWT_PUBLIC_KEY_FILE;
+  return deepFreeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    port: e.PORT,
+    queuePrefix: e.TICKETFLOW_QUEUE_PREFIX,
+    jwt: {
+      secret: usesDevSecret ? DEV_JWT_SECRET : e.TICKETFLOW_JWT_SECRET,
+      publicKeyFile: e.TICKETFLOW_JWT_PUBLIC_KEY_FILE,
+      usesDevSecret,
+      audience: e.TICKETFLOW_JWT_AUDIENCE,
+      issuer: e.TICKETFLOW_JWT_ISSUER,
+    },
+    corsOrigins: e.TICKETFLOW_CORS_ORIGINS,
+    worker: {
+      concurrency: e.TICKETFLOW_WORKER_CONCURRENCY,
+      lockDurationMs: e.TICKETFLOW_WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.TICKETFLOW_WORKER_STALLED_INTERVAL_MS,
+      attempts: e.TICKETFLOW_REPLY_ATTEMPTS,
+      backoffMs: e.TICKETFLOW_REPLY_BACKOFF_MS,
+    },
+    shutdownTimeoutMs: e.TICKETFLOW_SHUTDOWN_TIMEOUT_MS,
+    dbPoolMax: e.TICKETFLOW_DB_POOL_MAX,
+    limits: {
+      bodyBytes: e.TICKETFLOW_MAX_BODY_BYTES,
+      messageBytes: e.TICKETFLOW_MAX_MESSAGE_BYTES,
+      attachments: e.TICKETFLOW_MAX_ATTACHMENTS,
+      attachmentBytes: e.TICKETFLOW_MAX_ATTACHMENT_BYTES,
+      attachmentsTotalBytes: e.TICKETFLOW_MAX_ATTACHMENTS_TOTAL_BYTES,
+      attachmentExtensions: e.TICKETFLOW_ATTACHMENT_EXTENSIONS.map((x) => x.toLowerCase()),
+    },
+    rateLimits: {
+      perPrincipalPerMinute: e.TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL,
+      perTicketPerMinute: e.TICKETFLOW_RATE_LIMIT_PER_TICKET,
+    },
+    idempotencyTtlHours: e.TICKETFLOW_IDEMPOTENCY_TTL_HOURS,
+    logLevel: e.LOG_LEVEL,
+    accessLog: e.TICKETFLOW_ACCESS_LOG,
+  });
+}
+
+/** Names of every variable parseConfig reads (kept in step with .env.example by a test). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

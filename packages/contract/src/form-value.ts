@@ -1,0 +1,43 @@
+import { apiError } from './errors.ts';
+
+/**
+ * A request field after body parsing, whatever the encoding. Objects are Maps, so no key
+ * (`__proto__`, `constructor`) can ever reach an object prototype.
+ */
+export type FormValue = string | number | boolean | null | FormValue[] | FormMap;
+export type FormMap = ReadonlyMap<string, FormValue>;
+
+/** Deeper nesting than any honest client sends; bounds recursion on hostile JSON. */
+const MAX_DEPTH = 32;
+
+/**
+ * Copies parsed JSON, or the null-prototype tree multer and the form parser build, into
+ * FormValues. Sparse arrays (`attachments[99999999]`) are compacted, never expanded.
+ */
+export function toFormValue(value: unknown, depth = 0): FormValue {
+  if (depth > MAX_DEPTH) throw apiError('malformed_body', `nested deeper than ${MAX_DEPTH} levels`);
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value;
+  if (Array.isArray(value)) {
+    const out: FormValue[] = [];
+    value.forEach((item) => out.push(toFormValue(item, depth + 1)));
+    return out;
+  }
+  if (typeof value === 'object') {
+    const out = new Map<string, FormValue>();
+    for (const key of Object.keys(value)) {
+      out.set(key, toFormValue((value as Record<string, unknown>)[key], depth + 1));
+    }
+    return out;
+  }
+  throw apiError('malformed_body', `unsupported value of type ${typeof value}`);
+}
+
+/** True for the values API.md lets mean "none": `""`, `"[]"`, `"W10="` (base64 of `[]`), `[]`, `{}`. */
+export function isEmptyList(value: FormValue | undefined): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'string') return ['', '[]', 'W10='].includes(value.trim());
+  if (Array.isArray(value)) return value.length === 0;
+  if (value instanceof Map) return value.size === 0;
+  return false;
+}

@@ -1,0 +1,28 @@
+import { describe, it, expect } from 'vitest';
+
+describe('the public interface of @ticketflow/contract', () => {
+  it('exports exactly these names, so adding or dropping an export is a deliberate change', async () => {
+    expect(Object.keys(await import('./index.ts')).sort()).toMatchInlineSnapshot(`
+      [
+        "ApiError",
+        "ERROR_STATUSES",
+        "REPLY_JOB",
+        "REPLY_QUEUE",
+        "apiError",
+        "apiErrorWithHeaders",
+        "isEmail",
+        "isEmptyList",
+        "parseCreated",
+        "readBoolean",
+        "readPositiveInt",
+        "readText",
+        "readTicketNumber",
+        "replyJobId",
+        "replyJobJsonSchema",
+        "replyJobV1",
+        "toFormValue",
+        "validateReplyJob",
+      ]
+    `);
+  });
+});

@@ -1,0 +1,20 @@
+export { createDb, migrateLatest, pendingMigrations, type Db } from './connect.ts';
+export {
+  findTicket,
+  clientExists,
+  contactBelongsTo,
+  findStatusTitle,
+  getTicketDetail,
+  type TicketRef,
+  type TicketSummary,
+  type TicketDetail,
+} from './tickets.ts';
+export { insertReply, listReplies, findReply, type NewReply, type InsertOutcome, type StoredReply } from './replies.ts';
+export { recordDeadLetter, findDeadLetter, type DeadLetter } from './dead-letters.ts';
+export { seedDemo, type DemoSeed } from './seed-demo.ts';
+export {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+  type IdempotencyClaim,
+} from './idempotency-keys.ts';

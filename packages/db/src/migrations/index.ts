@@ -1,0 +1,21 @@
+import type { Knex } from 'knex';
+import * as helpdesk from './001-helpdesk.ts';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration, in order. Names are permanent: knex records them in knex_migrations. */
+const MIGRATIONS: ReadonlyArray<[string, Migration]> = [['001-helpdesk', helpdesk]];
+
+/** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: () => Promise.resolve(MIGRATIONS.map(([name]) => name)),
+  getMigrationName: (name) => name,
+  getMigration: (name) => {
+    const found = MIGRATIONS.find(([n]) => n === name);
+    if (!found) throw new Error(`unknown migration ${name}`);
+    return Promise.resolve(found[1]);
+  },
+};

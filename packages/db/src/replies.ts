@@ -1,0 +1,115 @@
+import type { Db } from './connect.ts';
+
+/** A reply ready to store: every value decided, nothing left to look up. */
+export interface NewReply {
+  replyUid: string;
+  dedupeKey: string;
+  ticketId: number;
+  clientId: number | null;
+  contactId: number | null;
+  name: string;
+  email: string;
+  admin: string;
+  message: string;
+  messageHtml: string;
+  editor: 'markdown' | 'plain';
+  createdAt: Date;
+  source: 'api' | 'email';
+  sourcePrincipal: string;
+  sourceMessageId: string | null;
+  receivedAt: Date;
+  /** The ticket's status after this reply. */
+  ticketStatus: string;
+}
+
+export type InsertOutcome = 'inserted' | 'duplicate';
+
+/**
+ * Stores a reply and moves its ticket in ONE transaction. A second call with the same
+ * dedupe key commits nothing and reports 'duplicate': this is the exactly-once guarantee
+ * (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers.
+ */
+export async function insertReply(db: Db, reply: NewReply): Promise<InsertOutcome> {
+  return db.transaction(async (trx) => {
+    const inserted = await trx('ticket_replies')
+      .insert({
+        reply_uid: reply.replyUid,
+        dedupe_key: reply.dedupeKey,
+        ticket_id: reply.ticketId,
+        client_id: reply.clientId,
+        contact_id: reply.contactId,
+        name: reply.name,
+        email: reply.email,
+        admin: reply.admin,
+        message: reply.message,
+        message_html: reply.messageHtml,
+        editor: reply.editor,
+        created_at: reply.createdAt,
+        source: reply.source,
+        source_principal: reply.sourcePrincipal,
+        source_message_id: reply.sourceMessageId,
+        received_at: reply.receivedAt,
+      })
+      .onConflict('dedupe_key')
+      .ignore()
+      .returning('id');
+    if (inserted.length === 0) return 'duplicate';
+    await trx('tickets')
+      .where({ id: reply.ticketId })
+      .update({
+        status: reply.ticketStatus,
+        // A backdated reply (`created`) must not move the ticket's last reply backwards.
+        last_reply_at: trx.raw('GREATEST(COALESCE(last_reply_at, ?), ?)', [reply.createdAt, reply.createdAt]),
+      });
+    return 'inserted';
+  });
+}
+
+/** A stored reply as get-ticket lists it. */
+export interface StoredReply {
+  replyUid: string;
+  clientId: number | null;
+  contactId: number | null;
+  name: string;
+  email: string;
+  admin: string;
+  message: string;
+  messageHtml: string;
+  editor: 'markdown' | 'plain';
+  createdAt: Date;
+  persistedAt: Date;
+  sourcePrincipal: string;
+}
+
+export async function listReplies(db: Db, ticketId: number, order: 'asc' | 'desc'): Promise<StoredReply[]> {
+  const rows = await db('ticket_replies')
+    .where({ ticket_id: ticketId })
+    .orderBy([
+      { column: 'created_at', order },
+      { column: 'id', order },
+    ])
+    .select();
+  return rows.map(toStoredReply);
+}
+
+export async function findReply(db: Db, replyUid: string): Promise<(StoredReply & { ticketId: number }) | undefined> {
+  const row = await db('ticket_replies').where({ reply_uid: replyUid }).first();
+  return row && { ...toStoredReply(row), ticketId: (row as { ticket_id: number }).ticket_id };
+}
+
+function toStoredReply(row: Record<string, unknown>): StoredReply {
+  return {
+    replyUid: row.reply_uid as string,
+    clientId: row.client_id as number | null,
+    contactId: row.contact_id as number | null,
+    name: row.name as string,
+    email: row.email as string,
+    admin: row.admin as string,
+    message: row.message as string,
+    messageHtml: row.message_html as string,
+    editor: row.editor as 'markdown' | 'plain',
+    createdAt: row.created_at as Date,
+    persistedAt: row.persisted_at as Date,
+    sourcePrincipal: row.source_principal as string,
+  };
+}

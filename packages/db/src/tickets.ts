@@ -1,0 +1,88 @@
+import type { Db } from './connect.ts';
+
+/** How producers name a ticket: its id, or its public number (WHMCS `tid`). */
+export type TicketRef = { id: number } | { num: string };
+
+/** What the reply path needs to know about a ticket. */
+export interface TicketSummary {
+  id: number;
+  tid: string;
+  departmentId: number;
+  clientId: number | null;
+  status: string;
+}
+
+/** One indexed read by primary key or by the unique `tid`. */
+export async function findTicket(db: Db, ref: TicketRef): Promise<TicketSummary | undefined> {
+  const row = await db('tickets')
+    .select<{ id: number; tid: string; department_id: number; client_id: number | null; status: string }[]>(
+      'id',
+      'tid',
+      'department_id',
+      'client_id',
+      'status',
+    )
+    .where('id' in ref ? { id: ref.id } : { tid: ref.num })
+    .first();
+  return row && {
+    id: row.id,
+    tid: row.tid,
+    departmentId: row.department_id,
+    clientId: row.client_id,
+    status: row.status,
+  };
+}
+
+export async function clientExists(db: Db, clientId: number): Promise<boolean> {
+  return (await db('clients').where({ id: clientId }).first('id')) !== undefined;
+}
+
+export async function contactBelongsTo(db: Db, contactId: number, clientId: number): Promise<boolean> {
+  return (await db('contacts').where({ id: contactId, client_id: clientId }).first('id')) !== undefined;
+}
+
+/** The configured status whose title matches case-insensitively, in its canonical spelling. */
+export async function findStatusTitle(db: Db, name: string): Promise<string | undefined> {
+  const row = await db('ticket_statuses')
+    .whereRaw('lower(title) = lower(?)', [name.trim()])
+    .first<{ title: string } | undefined>('title');
+  return row?.title;
+}
+
+/** The ticket fields get-ticket answers with (WHMCS GetTicket names are mapped by the caller). */
+export interface TicketDetail extends TicketSummary {
+  departmentName: string;
+  contactId: number | null;
+  name: string;
+  email: string;
+  subject: string;
+  message: string;
+  priority: string;
+  lastReplyAt: Date | null;
+  createdAt: Date;
+}
+
+export async function getTicketDetail(db: Db, ticketId: number): Promise<TicketDetail | undefined> {
+  const row = await db('tickets as t')
+    .join('departments as d', 'd.id', 't.department_id')
+    .where('t.id', ticketId)
+    .first<Record<string, unknown> | undefined>('t.*', 'd.name as department_name');
+  return (
+    row && {
+      id: row.id as number,
+      tid: row.tid as string,
+      departmentId: row.department_id as number,
+      departmentName: row.department_name as string,
+      clientId: row.client_id as number | null,
+      contactId: row.contact_id as number | null,
+      name: row.name as string,
+      email: row.email as string,
+      subject: row.subject as string,
+      message: row.message as string,
+      status: row.status as string,
+      priority: row.priority as string,
+      lastReplyAt: row.last_reply_at as Date | null,
+      createdAt: row.created_at as Date,
+    }
+  );
+}
