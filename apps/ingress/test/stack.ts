@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { parseConfig, type Config } from '@ticketflow/config';
+import { seedDemo, type DemoSeed } from '@ticketflow/db';
+import { createRedis, createReplyQueue, createReplyQueueEvents, type ReplyQueue } from '@ticketflow/queue';
+import { createTestDatabase, deletePrefix, redisUrl, uniquePrefix, type TestDatabase } from '@ticketflow/testing';
+import { startReplyWorker, type ReplyWorker } from '@ticketflow/worker';
+import { createIngressApp, createTokenVerifier, signToken, type Role } from '../src/index.ts';
+
+/** Rows beyond the demo seed that tests reach for. */
+export interface TestSeed extends DemoSeed {
+  /** Another client, with its own contact and ticket: the cross-client cases. */
+  otherClientId: number;
+  otherContactId: number;
+  otherTicketId: number;
+  /** A ticket opened by a guest (no client). */
+  guestTicketId: number;
+}
+
+export interface TestStack {
+  url: string;
+  config: Config;
+  database: TestDatabase;
+  queue: ReplyQueue;
+  seed: TestSeed;
+  token(claims: { role: Role; sub?: string; clientid?: number; admin?: string; scope?: string; ttlSeconds?: number }): string;
+  /** A client token for the seeded client. */
+  clientToken: string;
+  staffToken: string;
+  worker: ReplyWorker | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The real ingress on a real socket (port 0), over a fresh cloned database and a unique
+ * BullMQ prefix, with the real reply worker unless `worker: false`.
+ */
+export async function startStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const database = await createTestDatabase();
+  const prefix = uniquePrefix();
+  const config = parseConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl(),
+    TICKETFLOW_QUEUE_PREFIX: prefix,
+    TICKETFLOW_JWT_SECRET: randomBytes(32).toString('hex'),
+    TICKETFLOW_WORKER_CONCURRENCY: '4',
+    TICKETFLOW_REPLY_BACKOFF_MS: '50',
+    ...options.env,
+  });
+  const seed = await seedTestRows(database);
+  const logger = pino({ level: 'silent' });
+  const producer = createRedis(config.redisUrl, 'producer');
+  const eventsConnection = createRedis(config.redisUrl, 'worker');
+  const queue = createReplyQueue(producer, prefix, config.worker);
+  const queueEvents = createReplyQueueEvents(eventsConnection, prefix);
+  await queueEvents.waitUntilReady();
+  const app = createIngressApp({
+    db: database.db,
+    queue,
+    queueEvents,
+    redis: producer,
+    queuePrefix: prefix,
+    verifyToken: createTokenVerifier({
+      key: { kind: 'secret', secret: config.jwt.secret! },
+      audience: config.jwt.audience,
+      issuer: config.jwt.issuer,
+    }),
+    logger,
+    accessLog: false,
+    corsOrigins: config.corsOrigins,
+    limits: config.limits,
+    rateLimits: config.rateLimits,
+    idempotencyTtlHours: config.idempotencyTtlHours,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const workerConnection = options.worker === false ? undefined : createRedis(config.redisUrl, 'worker');
+  const worker = workerConnection
+    ? startReplyWorker({
+        db: database.db,
+        connection: workerConnection,
+        prefix,
+        concurrency: config.worker.concurrency,
+        lockDurationMs: config.worker.lockDurationMs,
+        stalledIntervalMs: config.worker.stalledIntervalMs,
+        logger,
+      })
+    : undefined;
+
+  const token: TestStack['token'] = (claims) =>
+    signToken({
+      secret: config.jwt.secret!,
+      audience: config.jwt.audience,
+      issuer: config.jwt.issuer,
+      role: claims.role,
+      sub: claims.sub ?? `${claims.role}-test`,
+      ...(claims.clientid !== undefined ? { clientid: claims.clientid } : {}),
+      ...(claims.admin !== undefined ? { admin: claims.admin } : {}),
+      ...(claims.scope !== undefined ? { scope: claims.scope } : {}),
+      ttlSeconds: claims.ttlSeconds ?? 600,
+    });
+
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    config,
+    database,
+    queue,
+    seed,
+    token,
+    clientToken: token({ role: 'client', sub: `client-${seed.clientId}`, clientid: seed.clientId }),
+    staffToken: token({ role: 'staff', sub: 'staff-test', admin: 'Test Staff' }),
+    worker,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await worker?.close(5000);
+      await queueEvents.close();
+      await queue.close();
+      producer.disconnect();
+      eventsConnection.disconnect();
+      workerConnection?.disconnect();
+      await deletePrefix(prefix);
+      await database.drop();
+    },
+  };
+}
+
+async function seedTestRows(database: TestDatabase): Promise<TestSeed> {
+  const demo = await seedDemo(database.db);
+  const db = database.db;
+  const [other] = await db('clients').insert({ name: 'Other Client', email: 'other@client.example' }).returning<{ id: number }[]>('id');
+  const [otherContact] = await db('contacts')
+    .insert({ client_id: other!.id, name: 'Other Contact', email: 'contact@other.example' })
+    .returning<{ id: number }[]>('id');
+  const [otherTicket] = await db('tickets')
+    .insert({ tid: 'OTHER-1', department_id: demo.departmentId, client_id: other!.id, subject: 'Other client ticket' })
+    .returning<{ id: number }[]>('id');
+  const [guestTicket] = await db('tickets')
+    .insert({ tid: 'GUEST-1', department_id: demo.departmentId, name: 'Guest', email: 'guest@example.com', subject: 'Guest ticket' })
+    .returning<{ id: number }[]>('id');
+  return {
+    ...demo,
+    otherClientId: other!.id,
+    otherContactId: otherContact!.id,
+    otherTicketId: otherTicket!.id,
+    guestTicketId: guestTicket!.id,
+  };
+}
