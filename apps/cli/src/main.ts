@@ -25,7 +25,10 @@ program
     await serve(loadConfig(), { ingress: both || !!o.ingress, worker: both || !!o.worker });
   });
 
-program.command('migrate').description('apply pending database migrations').action(() => migrate(loadConfig()));
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(() => migrate(loadConfig()));
 
 program
   .command('demo')
@@ -42,8 +45,15 @@ program
   .option('--admin <name>', 'staff display name')
   .option('--scope <scopes>', 'space-separated scopes, e.g. ops:write')
   .option('--ttl <duration>', 'lifetime: seconds, or 15m, 12h, 7d', '1h')
-  .action((o: { role: string; sub: string; clientid?: string; admin?: string; scope?: string; ttl: string }) =>
-    token(loadConfig(), o),
+  .action(
+    (o: {
+      role: string;
+      sub: string;
+      clientid?: string;
+      admin?: string;
+      scope?: string;
+      ttl: string;
+    }) => token(loadConfig(), o),
   );
 
 program
@@ -58,6 +68,8 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
   }
-  process.stderr.write(`ticketflow: ${error instanceof CliFailure ? error.message : String((error as Error).message ?? error)}\n`);
+  process.stderr.write(
+    `ticketflow: ${error instanceof CliFailure ? error.message : String((error as Error).message ?? error)}\n`,
+  );
   process.exit(EXIT_FAILED);
 }

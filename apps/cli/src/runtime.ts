@@ -13,7 +13,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     return parseConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliFailure(`configuration: ${error.message.replace(/\n/g, '; ')}`);
+    if (error instanceof ConfigError)
+      throw new CliFailure(`configuration: ${error.message.replace(/\n/g, '; ')}`);
     throw error;
   }
 }

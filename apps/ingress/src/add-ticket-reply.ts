@@ -43,7 +43,10 @@ const MAX_WAIT_S = 30;
  * add-ticket-reply: validate, enqueue a contract-v1 job, answer once BullMQ holds it.
  * `endpointParameters` are names this endpoint reads besides the reply's (WHMCS `action`, …).
  */
-export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameters: ReadonlySet<string> = new Set()): Handler {
+export function createAddTicketReply(
+  deps: AddTicketReplyDeps,
+  endpointParameters: ReadonlySet<string> = new Set(),
+): Handler {
   const lookups: ReplyLookups = {
     findTicket: (ref) => findTicket(deps.db, ref),
     clientExists: (id) => clientExists(deps.db, id),
@@ -53,10 +56,13 @@ export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameter
 
   return async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {
     const idempotencyKey = readIdempotencyKey(req.header('idempotency-key'));
-    const ticketKey = String(req.fields.get('ticketid') ?? `num:${String(req.fields.get('ticketnum') ?? '')}`);
     const rateHeaders = await consumeRateLimits(deps.redis, deps.queuePrefix, [
       { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
-      { scope: 'ticket', id: ticketKey.slice(0, 64), perMinute: deps.rateLimits.perTicketPerMinute },
+      {
+        scope: 'ticket',
+        id: rateLimitTicketKey(req),
+        perMinute: deps.rateLimits.perTicketPerMinute,
+      },
     ]);
 
     const receivedAt = new Date();
@@ -80,7 +86,12 @@ export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameter
     };
     // The same validator the worker runs: what the ingress accepts, the worker accepts.
     const checked = validateReplyJob(candidate);
-    if (!checked.ok) throw apiError('invalid_parameter', 'request', checked.reason.replace(/^invalid reply job: /, ''));
+    if (!checked.ok)
+      throw apiError(
+        'invalid_parameter',
+        'request',
+        checked.reason.replace(/^invalid reply job: /, ''),
+      );
 
     if (idempotencyKey) {
       const claim = await claimIdempotencyKey(deps.db, {
@@ -90,7 +101,8 @@ export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameter
         ttlHours: deps.idempotencyTtlHours,
       });
       if (claim.state === 'mismatch') throw apiError('idempotency_key_reused');
-      if (claim.state === 'in_progress') throw apiErrorWithHeaders({ 'Retry-After': '1' }, 'idempotency_key_in_progress');
+      if (claim.state === 'in_progress')
+        throw apiErrorWithHeaders({ 'Retry-After': '1' }, 'idempotency_key_in_progress');
       if (claim.state === 'replay') {
         return {
           status: claim.status,
@@ -107,7 +119,12 @@ export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameter
       throw error;
     }
 
-    const body: Record<string, unknown> = { result: 'success', replyid, ticketid: ticket.id, status: 'queued' };
+    const body: Record<string, unknown> = {
+      result: 'success',
+      replyid,
+      ticketid: ticket.id,
+      status: 'queued',
+    };
     if (warnings.length > 0) body.warnings = warnings;
     const headers: Record<string, string> = { ...rateHeaders };
     const waitS = preferredWait(req.header('prefer'));
@@ -115,9 +132,26 @@ export function createAddTicketReply(deps: AddTicketReplyDeps, endpointParameter
       body.status = await waitForReply(deps, replyid, waitS);
       headers['Preference-Applied'] = `wait=${waitS}`;
     }
-    if (idempotencyKey) await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, { status: 200, body });
+    if (idempotencyKey)
+      await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, {
+        status: 200,
+        body,
+      });
     return { status: 200, body, headers };
   };
+}
+
+/**
+ * The ticket a request aims at, as sent: the limit is counted before validation, so a flood of
+ * bad requests at one ticket is throttled too.
+ */
+function rateLimitTicketKey(req: ApiRequest): string {
+  const id = req.fields.get('ticketid');
+  if (typeof id === 'string' || typeof id === 'number')
+    return `id:${String(id).trim().slice(0, 32)}`;
+  const num = req.fields.get('ticketnum');
+  if (typeof num === 'string') return `num:${num.trim().slice(0, 32)}`;
+  return 'none';
 }
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters (IETF httpapi draft), as a string. */
@@ -139,7 +173,11 @@ function preferredWait(prefer: string | undefined): number | undefined {
 }
 
 /** Waits up to `seconds` for the worker to finish the job; then reports whatever state it is in. */
-async function waitForReply(deps: AddTicketReplyDeps, replyid: string, seconds: number): Promise<string> {
+async function waitForReply(
+  deps: AddTicketReplyDeps,
+  replyid: string,
+  seconds: number,
+): Promise<string> {
   const job = await deps.queue.getJob(replyJobId(replyid));
   if (job && seconds > 0) {
     await job.waitUntilFinished(deps.queueEvents, seconds * 1000).catch(() => undefined);

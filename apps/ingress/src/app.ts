@@ -50,7 +50,9 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     addTicketReply: createAddTicketReply(replyDeps),
     getTicket: createGetTicket(deps.db),
     replyStatus: createReplyStatus(deps.db, deps.queue),
-    whmcsApi: createWhmcsApi({ addticketreply: createAddTicketReply(replyDeps, WHMCS_TRANSPORT_FIELDS) }),
+    whmcsApi: createWhmcsApi({
+      addticketreply: createAddTicketReply(replyDeps, WHMCS_TRANSPORT_FIELDS),
+    }),
   });
 
   const app = baseApp(deps);
@@ -59,18 +61,27 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   app.get('/readyz', createReadiness(deps));
   const readBody = createBodyReader(deps.limits);
   const authenticate = (req: Request, res: Response, next: NextFunction) => {
-    (res.locals as { principal: Principal }).principal = deps.verifyToken(req.headers.authorization);
+    (res.locals as { principal: Principal }).principal = deps.verifyToken(
+      req.headers.authorization,
+    );
     next();
   };
   for (const route of routes) {
-    const chain = [...(route.whmcs ? [markWhmcsRoute] : []), authenticate, readBody, adapt(route.handler)];
+    const chain = [
+      ...(route.whmcs ? [markWhmcsRoute] : []),
+      authenticate,
+      readBody,
+      adapt(route.handler),
+    ];
     for (const method of route.methods) app[method](route.path, ...chain);
   }
   return finish(app, deps);
 }
 
 /** What a `serve --worker` process listens with: health only. */
-export function createHealthApp(deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog'>): express.Express {
+export function createHealthApp(
+  deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog'>,
+): express.Express {
   const app = baseApp(deps);
   app.get('/healthz', liveness);
   app.get('/readyz', createReadiness(deps));
@@ -101,7 +112,9 @@ function finish(
   app: express.Express,
   deps: Pick<IngressDeps, 'logger'> & { limits: { attachmentBytes: number; attachments: number } },
 ): express.Express {
-  app.use((req: Request, _res: Response, next: NextFunction) => next(apiError('not_found', req.path)));
+  app.use((req: Request, _res: Response, next: NextFunction) =>
+    next(apiError('not_found', req.path)),
+  );
   app.use(createErrorResponder(deps.logger, deps.limits));
   return app;
 }
@@ -117,6 +130,9 @@ function adapt(handler: Handler) {
       params: req.params as Record<string, string>,
       header: (name) => req.get(name),
     });
-    res.status(result.status).set(result.headers ?? {}).json(result.body);
+    res
+      .status(result.status)
+      .set(result.headers ?? {})
+      .json(result.body);
   };
 }

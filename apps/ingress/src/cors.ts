@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 
-const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Requested-With, Idempotency-Key, Prefer, Cache-Control';
+const ALLOWED_HEADERS =
+  'Authorization, Content-Type, X-Requested-With, Idempotency-Key, Prefer, Cache-Control';
 const EXPOSED_HEADERS =
   'Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Idempotent-Replayed, Preference-Applied';
 

@@ -13,28 +13,57 @@ export function markWhmcsRoute(_req: Request, res: Response, next: NextFunction)
  * The one place that writes `{"result":"error",…}`. On the WHMCS drop-in endpoint action-level
  * errors are HTTP 200 and authentication errors 403, as WHMCS clients expect (API.md §7).
  */
-export function createErrorResponder(logger: Logger, limits: { attachmentBytes: number; attachments: number }) {
-  return function respondWithError(error: unknown, req: Request, res: Response, _next: NextFunction): void {
+export function createErrorResponder(
+  logger: Logger,
+  limits: { attachmentBytes: number; attachments: number },
+) {
+  return function respondWithError(
+    error: unknown,
+    req: Request,
+    res: Response,
+    _next: NextFunction,
+  ): void {
     const api = toApiError(error, limits);
     if (api.status >= 500 && api.code === 'internal_error') {
       logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
     }
     let status = api.status;
-    if ((res.locals as { whmcs?: boolean }).whmcs) status = status === 401 || status === 403 ? 403 : 200;
+    if ((res.locals as { whmcs?: boolean }).whmcs)
+      status = status === 401 || status === 403 ? 403 : 200;
     if (res.headersSent) return void res.end();
-    res.status(status).set(api.headers).json({ result: 'error', message: api.message, code: api.code });
+    res
+      .status(status)
+      .set(api.headers)
+      .json({ result: 'error', message: api.message, code: api.code });
   };
 }
 
-function toApiError(error: unknown, limits: { attachmentBytes: number; attachments: number }): ApiError {
+function toApiError(
+  error: unknown,
+  limits: { attachmentBytes: number; attachments: number },
+): ApiError {
   if (error instanceof ApiError) return error;
-  const e = error as { name?: string; code?: string; type?: string; limit?: number; field?: string };
+  const e = error as {
+    name?: string;
+    code?: string;
+    type?: string;
+    limit?: number;
+    field?: string;
+  };
   if (e.name === 'MulterError') {
     switch (e.code) {
       case 'LIMIT_FILE_SIZE':
-        return apiError('payload_too_large', `Attachment "${e.field ?? ''}"`, formatBytes(limits.attachmentBytes));
+        return apiError(
+          'payload_too_large',
+          `Attachment "${e.field ?? ''}"`,
+          formatBytes(limits.attachmentBytes),
+        );
       case 'LIMIT_FILE_COUNT':
-        return apiError('payload_too_large', 'Attachment count', `${limits.attachments} attachments`);
+        return apiError(
+          'payload_too_large',
+          'Attachment count',
+          `${limits.attachments} attachments`,
+        );
       case 'LIMIT_FIELD_VALUE':
         return apiError('payload_too_large', `Field "${e.field ?? ''}"`, 'the body limit');
       case 'LIMIT_FIELD_COUNT':
@@ -45,15 +74,21 @@ function toApiError(error: unknown, limits: { attachmentBytes: number; attachmen
     }
   }
   // body-parser (express.text) errors carry a `type`.
-  if (e.type === 'entity.too.large') return apiError('payload_too_large', 'Request body', formatBytes(e.limit ?? 0));
-  if (e.type === 'request.aborted') return apiError('malformed_body', 'the client aborted the upload');
+  if (e.type === 'entity.too.large')
+    return apiError('payload_too_large', 'Request body', formatBytes(e.limit ?? 0));
+  if (e.type === 'request.aborted')
+    return apiError('malformed_body', 'the client aborted the upload');
   if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
     return apiError('unsupported_content_type', (error as Error).message);
   }
   if (e.type?.startsWith('entity.') || e.type === 'stream.encoding.set') {
     return apiError('malformed_body', (error as Error).message);
   }
-  if (/^Malformed part header|^Unexpected end of form|^Multipart: Boundary not found/i.test((error as Error)?.message ?? '')) {
+  if (
+    /^Malformed part header|^Unexpected end of form|^Multipart: Boundary not found/i.test(
+      (error as Error)?.message ?? '',
+    )
+  ) {
     return apiError('malformed_body', `multipart: ${(error as Error).message}`);
   }
   // Redis failures are turned into 503s where Redis is called; what reaches here is PostgreSQL.
@@ -66,7 +101,13 @@ export function isOutage(error: unknown): boolean {
   const e = error as { name?: string; code?: string; message?: string } | null;
   if (!e) return false;
   if (e.name === 'KnexTimeoutError') return true;
-  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'].includes(e.code)) return true;
+  if (
+    e.code &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'].includes(
+      e.code,
+    )
+  )
+    return true;
   // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention).
   if (e.code && (/^08/.test(e.code) || /^57P/.test(e.code) || e.code === '53300')) return true;
   return /Connection terminated|connect ECONNREFUSED/.test(e.message ?? '');

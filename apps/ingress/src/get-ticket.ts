@@ -1,5 +1,11 @@
 import { apiError, readPositiveInt, readText, readTicketNumber } from '@ticketflow/contract';
-import { findTicket, getTicketDetail, listReplies, type Db, type StoredReply } from '@ticketflow/db';
+import {
+  findTicket,
+  getTicketDetail,
+  listReplies,
+  type Db,
+  type StoredReply,
+} from '@ticketflow/db';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { mayReachTicket } from './ticket-access.ts';
 
@@ -18,7 +24,8 @@ export function createGetTicket(db: Db): Handler {
     if (!ref) throw apiError('ticket_required');
     const sortValue = nonEmpty(req.fields.get('repliessort'));
     const sort = sortValue === undefined ? 'ASC' : readText('repliessort', sortValue).toUpperCase();
-    if (sort !== 'ASC' && sort !== 'DESC') throw apiError('invalid_parameter', 'repliessort', 'use ASC or DESC');
+    if (sort !== 'ASC' && sort !== 'DESC')
+      throw apiError('invalid_parameter', 'repliessort', 'use ASC or DESC');
 
     const summary = await findTicket(db, ref);
     if (!summary || !mayReachTicket(req.principal, summary)) throw apiError('ticket_not_found');
@@ -73,5 +80,7 @@ function whmcsDate(date: Date): string {
 }
 
 function nonEmpty<T>(value: T): T | undefined {
-  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') ? undefined : value;
+  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
+    ? undefined
+    : value;
 }

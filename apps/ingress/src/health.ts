@@ -24,11 +24,16 @@ export function createReadiness(deps: ReadinessDeps) {
         (e: Error) => `unreachable: ${e.message}`,
       ),
       pendingMigrations(deps.db).then(
-        (pending) => (pending.length === 0 ? 'ok' : `migrations pending: ${pending.join(', ')}; run ticketflow migrate`),
+        (pending) =>
+          pending.length === 0
+            ? 'ok'
+            : `migrations pending: ${pending.join(', ')}; run ticketflow migrate`,
         (e: Error) => `unreachable: ${e.message}`,
       ),
     ]);
     const ready = redis === 'ok' && database === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: { redis, database } });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready', checks: { redis, database } });
   };
 }

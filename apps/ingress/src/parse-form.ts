@@ -14,7 +14,8 @@ export function parseForm(text: string): FormMap {
   let count = 0;
   for (const pair of text.split('&')) {
     if (pair === '') continue;
-    if (++count > MAX_FORM_FIELDS) throw apiError('payload_too_large', 'Field count', `${MAX_FORM_FIELDS} fields`);
+    if (++count > MAX_FORM_FIELDS)
+      throw apiError('payload_too_large', 'Field count', `${MAX_FORM_FIELDS} fields`);
     const eq = pair.indexOf('=');
     const name = decode(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? '' : decode(pair.slice(eq + 1));
@@ -27,6 +28,9 @@ function decode(part: string): string {
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {
-    throw apiError('malformed_body', `invalid percent-encoding in ${JSON.stringify(part.slice(0, 40))}`);
+    throw apiError(
+      'malformed_body',
+      `invalid percent-encoding in ${JSON.stringify(part.slice(0, 40))}`,
+    );
   }
 }

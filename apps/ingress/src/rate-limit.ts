@@ -58,7 +58,11 @@ export async function consumeRateLimits(
   return headers;
 }
 
-function rateLimitHeaders(limit: number, remaining: number, resetS: number): Record<string, string> {
+function rateLimitHeaders(
+  limit: number,
+  remaining: number,
+  resetS: number,
+): Record<string, string> {
   return {
     'RateLimit-Limit': String(limit),
     'RateLimit-Remaining': String(remaining),

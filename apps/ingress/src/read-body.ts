@@ -22,7 +22,11 @@ export function fieldsOf(res: Response): FormMap {
  * win over query fields of the same name.
  */
 export function createBodyReader(limits: BodyLimits) {
-  const readText = express.text({ type: () => true, limit: limits.bodyBytes, defaultCharset: 'utf-8' });
+  const readText = express.text({
+    type: () => true,
+    limit: limits.bodyBytes,
+    defaultCharset: 'utf-8',
+  });
   const readMultipart = multer({
     storage: refuseFiles,
     limits: {
@@ -45,7 +49,8 @@ export function createBodyReader(limits: BodyLimits) {
     if (declared > limits.bodyBytes) return next(tooLarge(limits.bodyBytes));
     const contentType = req.headers['content-type'] ?? '';
     const media = contentType.split(';')[0]!.trim().toLowerCase();
-    if (media === '' && declared === 0 && req.headers['transfer-encoding'] === undefined) return store(new Map());
+    if (media === '' && declared === 0 && req.headers['transfer-encoding'] === undefined)
+      return store(new Map());
     if (media === 'multipart/form-data' && /;\s*boundary=/i.test(contentType)) {
       readMultipart(req, res, (error: unknown) => {
         if (error) return next(error);
@@ -74,7 +79,8 @@ function textParserFor(media: string): ((text: string) => FormMap) | undefined {
   if (media === 'application/x-www-form-urlencoded') return parseForm;
   // Keliweb's PHP samples send http_build_query output under a multipart header with no boundary.
   if (media === 'multipart/form-data') return parseForm;
-  if (media === 'application/json' || /^application\/[\w.+-]+\+json$/.test(media)) return parseJsonObject;
+  if (media === 'application/json' || /^application\/[\w.+-]+\+json$/.test(media))
+    return parseJsonObject;
   return undefined;
 }
 

@@ -18,7 +18,11 @@ export interface ReplyState {
  * PostgreSQL first (a persisted reply is final), then the BullMQ job, then the dead letters.
  * Undefined when no trace of the reply exists.
  */
-export async function findReplyState(db: Db, queue: ReplyQueue, replyid: string): Promise<ReplyState | undefined> {
+export async function findReplyState(
+  db: Db,
+  queue: ReplyQueue,
+  replyid: string,
+): Promise<ReplyState | undefined> {
   const stored = await findReply(db, replyid);
   if (stored) {
     return {
@@ -38,8 +42,14 @@ export async function findReplyState(db: Db, queue: ReplyQueue, replyid: string)
     throw serviceUnavailable('Redis is unreachable');
   }
   if (job && state !== 'unknown') {
-    const data = job.data as ReplyJob;
-    const base = { principal: data.source.principal, ticketid: 'id' in data.ticket ? data.ticket.id : undefined, attempts: job.attemptsMade };
+    // Producers other than the ingress may have queued anything; read it defensively.
+    const data = job.data as Partial<ReplyJob> | undefined;
+    const ticket = data?.ticket;
+    const base = {
+      principal: data?.source?.principal ?? '',
+      ticketid: ticket && 'id' in ticket ? ticket.id : undefined,
+      attempts: job.attemptsMade,
+    };
     switch (state) {
       case 'active':
         return { ...base, status: 'processing' };
@@ -49,7 +59,9 @@ export async function findReplyState(db: Db, queue: ReplyQueue, replyid: string)
       case 'failed':
         return { ...base, status: 'dead', reason: job.failedReason };
       case 'delayed':
-        return job.attemptsMade > 0 ? { ...base, status: 'failed', reason: job.failedReason } : { ...base, status: 'queued' };
+        return job.attemptsMade > 0
+          ? { ...base, status: 'failed', reason: job.failedReason }
+          : { ...base, status: 'queued' };
       default:
         return { ...base, status: 'queued' };
     }

@@ -18,7 +18,17 @@ export function createReplyStatus(db: Db, queue: ReplyQueue): Handler {
     if (!state || (req.principal.role === 'client' && state.principal !== req.principal.sub)) {
       throw apiError('reply_not_found');
     }
-    const { principal: _principal, ...visible } = state;
-    return { status: 200, body: { result: 'success', replyid: replyid.toLowerCase(), ...visible } };
+    return {
+      status: 200,
+      body: {
+        result: 'success',
+        replyid: replyid.toLowerCase(),
+        status: state.status,
+        ticketid: state.ticketid,
+        persistedAt: state.persistedAt,
+        attempts: state.attempts,
+        reason: state.reason,
+      },
+    };
   };
 }

@@ -27,7 +27,15 @@ export interface ReplyLookups {
 /** The reply as validated: everything of the job but the ids and provenance the caller adds. */
 export type ReplyDraft = Pick<
   ReplyJob,
-  'ticket' | 'author' | 'message' | 'markdown' | 'status' | 'noemail' | 'created' | 'customfields' | 'attachments'
+  | 'ticket'
+  | 'author'
+  | 'message'
+  | 'markdown'
+  | 'status'
+  | 'noemail'
+  | 'created'
+  | 'customfields'
+  | 'attachments'
 >;
 
 export interface ValidatedReply {
@@ -103,7 +111,8 @@ export async function validateReply(input: {
 
   // 2. Client. A client token replies as its own client only.
   const clientidValue = get('clientid');
-  let clientid = clientidValue === undefined ? undefined : readPositiveInt('clientid', clientidValue);
+  let clientid =
+    clientidValue === undefined ? undefined : readPositiveInt('clientid', clientidValue);
   if (principal.role === 'client') {
     if (clientid !== undefined && clientid !== principal.clientid) {
       throw apiError('forbidden', "clientid must be the token's own client");
@@ -115,28 +124,49 @@ export async function validateReply(input: {
 
   // 3. Contact: checked against clientid, or against the ticket's client when clientid is absent.
   const contactidValue = get('contactid');
-  const contactid = contactidValue === undefined ? null : readPositiveInt('contactid', contactidValue);
+  const contactid =
+    contactidValue === undefined ? null : readPositiveInt('contactid', contactidValue);
   if (contactid !== null) {
     const owner = clientid ?? ticket.clientId;
-    if (owner === null || owner === undefined || !(await lookups.contactBelongsTo(contactid, owner))) {
+    if (
+      owner === null ||
+      owner === undefined ||
+      !(await lookups.contactBelongsTo(contactid, owner))
+    ) {
       throw apiError('contact_not_found');
     }
   }
 
   // 4–5. Author, then name/email for guests.
   // A contact without clientid speaks for the ticket's client (the contact was checked against it).
-  const authorClient = clientid ?? (contactid !== null ? (ticket.clientId ?? undefined) : undefined);
-  const author = decideAuthor(principal, get('adminusername'), authorClient, contactid, get('name'), get('email'));
+  const authorClient =
+    clientid ?? (contactid !== null ? (ticket.clientId ?? undefined) : undefined);
+  const author = decideAuthor(
+    principal,
+    get('adminusername'),
+    authorClient,
+    contactid,
+    get('name'),
+    get('email'),
+  );
 
   // 6. Message, then the flags read with it.
   const messageValue = fields.get('message');
-  const message = messageValue === undefined || messageValue === null ? '' : readText('message', messageValue);
+  const message =
+    messageValue === undefined || messageValue === null ? '' : readText('message', messageValue);
   if (message.trim() === '') throw apiError('message_required');
   if (Buffer.byteLength(message, 'utf8') > input.messageLimitBytes) {
-    throw apiError('payload_too_large', 'message', `${formatBytes(input.messageLimitBytes)} of UTF-8`);
+    throw apiError(
+      'payload_too_large',
+      'message',
+      `${formatBytes(input.messageLimitBytes)} of UTF-8`,
+    );
   }
   const markdownValue = fields.get('markdown') ?? fields.get('useMarkdown');
-  const markdown = markdownValue === undefined ? false : readBoolean(fields.has('markdown') ? 'markdown' : 'useMarkdown', markdownValue);
+  const markdown =
+    markdownValue === undefined
+      ? false
+      : readBoolean(fields.has('markdown') ? 'markdown' : 'useMarkdown', markdownValue);
   const noemailValue = fields.get('noemail');
   const noemail = noemailValue === undefined ? false : readBoolean('noemail', noemailValue);
 
@@ -207,7 +237,9 @@ function decideAuthor(
 ): ReplyAuthor {
   if (principal.role === 'staff' || (principal.role === 'bridge' && adminusername !== undefined)) {
     const admin =
-      adminusername !== undefined ? readText('adminusername', adminusername).trim() : (principal.admin ?? principal.sub);
+      adminusername !== undefined
+        ? readText('adminusername', adminusername).trim()
+        : (principal.admin ?? principal.sub);
     return { type: 'staff', admin };
   }
   if (clientid !== undefined) return { type: 'client', clientid, contactid };

@@ -4,8 +4,7 @@ import { ROLES, type Principal, type Role } from './principal.ts';
 
 /** The key tokens are checked with, and the algorithms that key may sign. */
 export type VerificationKey =
-  | { kind: 'secret'; secret: string }
-  | { kind: 'public-key'; pem: string };
+  { kind: 'secret'; secret: string } | { kind: 'public-key'; pem: string };
 
 export interface TokenRules {
   key: VerificationKey;
@@ -21,7 +20,9 @@ const CLOCK_TOLERANCE_S = 30;
  * key: HS256 for a shared secret, RS256/ES256 for a public key, so a token "signed" with the
  * public key as an HMAC secret, or with `alg: none`, never verifies.
  */
-export function createTokenVerifier(rules: TokenRules): (authorization: string | undefined) => Principal {
+export function createTokenVerifier(
+  rules: TokenRules,
+): (authorization: string | undefined) => Principal {
   const algorithms: jwt.Algorithm[] = rules.key.kind === 'secret' ? ['HS256'] : ['RS256', 'ES256'];
   const key = rules.key.kind === 'secret' ? rules.key.secret : rules.key.pem;
   return (authorization) => {
@@ -54,7 +55,8 @@ function bearerToken(authorization: string | undefined): string {
 function toPrincipal(claims: jwt.JwtPayload): Principal {
   // jsonwebtoken accepts a token without exp; API.md §2 requires one, so a leaked token dies.
   if (typeof claims.exp !== 'number') throw invalid('the token has no exp claim');
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('the token has no sub claim');
+  if (typeof claims.sub !== 'string' || claims.sub === '')
+    throw invalid('the token has no sub claim');
   const role = claims.role as unknown;
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     throw invalid(`role must be one of ${ROLES.join(', ')}`);
@@ -90,7 +92,11 @@ function describeJwtError(error: unknown): string {
 }
 
 function invalid(reason: string): ApiError {
-  return apiErrorWithHeaders({ 'WWW-Authenticate': 'Bearer error="invalid_token"' }, 'invalid_token', reason);
+  return apiErrorWithHeaders(
+    { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+    'invalid_token',
+    reason,
+  );
 }
 
 function isApiError(error: unknown): error is ApiError {

@@ -3,8 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { parseConfig, type Config } from '@ticketflow/config';
 import { seedDemo, type DemoSeed } from '@ticketflow/db';
-import { createRedis, createReplyQueue, createReplyQueueEvents, type ReplyQueue } from '@ticketflow/queue';
-import { createTestDatabase, deletePrefix, redisUrl, uniquePrefix, type TestDatabase } from '@ticketflow/testing';
+import {
+  createRedis,
+  createReplyQueue,
+  createReplyQueueEvents,
+  type ReplyQueue,
+} from '@ticketflow/queue';
+import {
+  createTestDatabase,
+  deletePrefix,
+  redisUrl,
+  uniquePrefix,
+  type TestDatabase,
+} from '@ticketflow/testing';
 import { startReplyWorker, type ReplyWorker } from '@ticketflow/worker';
 import { createIngressApp, createTokenVerifier, signToken, type Role } from '../src/index.ts';
 
@@ -24,7 +35,14 @@ export interface TestStack {
   database: TestDatabase;
   queue: ReplyQueue;
   seed: TestSeed;
-  token(claims: { role: Role; sub?: string; clientid?: number; admin?: string; scope?: string; ttlSeconds?: number }): string;
+  token(claims: {
+    role: Role;
+    sub?: string;
+    clientid?: number;
+    admin?: string;
+    scope?: string;
+    ttlSeconds?: number;
+  }): string;
   /** A client token for the seeded client. */
   clientToken: string;
   staffToken: string;
@@ -36,7 +54,9 @@ export interface TestStack {
  * The real ingress on a real socket (port 0), over a fresh cloned database and a unique
  * BullMQ prefix, with the real reply worker unless `worker: false`.
  */
-export async function startStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startStack(
+  options: { worker?: boolean; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const database = await createTestDatabase();
   const prefix = uniquePrefix();
   const config = parseConfig({
@@ -75,7 +95,8 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const workerConnection = options.worker === false ? undefined : createRedis(config.redisUrl, 'worker');
+  const workerConnection =
+    options.worker === false ? undefined : createRedis(config.redisUrl, 'worker');
   const worker = workerConnection
     ? startReplyWorker({
         db: database.db,
@@ -129,15 +150,28 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
 async function seedTestRows(database: TestDatabase): Promise<TestSeed> {
   const demo = await seedDemo(database.db);
   const db = database.db;
-  const [other] = await db('clients').insert({ name: 'Other Client', email: 'other@client.example' }).returning<{ id: number }[]>('id');
+  const [other] = await db('clients')
+    .insert({ name: 'Other Client', email: 'other@client.example' })
+    .returning<{ id: number }[]>('id');
   const [otherContact] = await db('contacts')
     .insert({ client_id: other!.id, name: 'Other Contact', email: 'contact@other.example' })
     .returning<{ id: number }[]>('id');
   const [otherTicket] = await db('tickets')
-    .insert({ tid: 'OTHER-1', department_id: demo.departmentId, client_id: other!.id, subject: 'Other client ticket' })
+    .insert({
+      tid: 'OTHER-1',
+      department_id: demo.departmentId,
+      client_id: other!.id,
+      subject: 'Other client ticket',
+    })
     .returning<{ id: number }[]>('id');
   const [guestTicket] = await db('tickets')
-    .insert({ tid: 'GUEST-1', department_id: demo.departmentId, name: 'Guest', email: 'guest@example.com', subject: 'Guest ticket' })
+    .insert({
+      tid: 'GUEST-1',
+      department_id: demo.departmentId,
+      name: 'Guest',
+      email: 'guest@example.com',
+      subject: 'Guest ticket',
+    })
     .returning<{ id: number }[]>('id');
   return {
     ...demo,

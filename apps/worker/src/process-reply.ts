@@ -20,11 +20,15 @@ export function createReplyProcessor(db: Db, now: () => Date = () => new Date())
     const data = check.job;
     if (data.customfields.length > 0 || data.attachments.length > 0) {
       // Until custom fields (issue 5) and attachments (issue 4) land, refuse rather than drop them.
-      throw new UnrecoverableError('customfields and attachments are not processed by this version yet');
+      throw new UnrecoverableError(
+        'customfields and attachments are not processed by this version yet',
+      );
     }
     const ticket = await findTicket(db, data.ticket);
     if (!ticket) {
-      throw new UnrecoverableError(`ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`);
+      throw new UnrecoverableError(
+        `ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`,
+      );
     }
     const reply = decideReply(data, ticket, now());
     try {

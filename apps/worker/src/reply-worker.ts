@@ -39,10 +39,16 @@ export function startReplyWorker(options: ReplyWorkerOptions): ReplyWorker {
   worker.on('failed', (job, error) => {
     if (!job) return;
     if (!isFinalFailure(job, error)) {
-      logger.warn({ jobId: job.id, attempt: job.attemptsMade, err: error.message }, 'reply job failed; will retry');
+      logger.warn(
+        { jobId: job.id, attempt: job.attemptsMade, err: error.message },
+        'reply job failed; will retry',
+      );
       return;
     }
-    logger.error({ jobId: job.id, attempts: job.attemptsMade, err: error.message }, 'reply job dead-lettered');
+    logger.error(
+      { jobId: job.id, attempts: job.attemptsMade, err: error.message },
+      'reply job dead-lettered',
+    );
     recordDeadLetter(db, {
       queue: REPLY_QUEUE,
       jobId: job.id ?? 'unknown',
@@ -65,7 +71,10 @@ export function startReplyWorker(options: ReplyWorkerOptions): ReplyWorker {
       const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
-        logger.warn({ timeoutMs }, 'active reply jobs did not finish in time; abandoning them to be retried');
+        logger.warn(
+          { timeoutMs },
+          'active reply jobs did not finish in time; abandoning them to be retried',
+        );
         await worker.close(true);
       }
     },

@@ -1,1 +1,7 @@
-export { parseConfig, ConfigError, CONFIG_VARIABLES, DEV_JWT_SECRET, type Config } from './parse-config.ts';
+export {
+  parseConfig,
+  ConfigError,
+  CONFIG_VARIABLES,
+  DEV_JWT_SECRET,
+  type Config,
+} from './parse-config.ts';

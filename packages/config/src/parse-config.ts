@@ -7,14 +7,12 @@ const int = (min = 1) => z.coerce.number().int().min(min);
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
-const list = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /**
  * The development secret used when TICKETFLOW_JWT_SECRET is unset, so the service runs on a
@@ -32,7 +30,10 @@ const envSchema = z
     /** HTTP port of every `serve` mode. */
     PORT: int(0).max(65535).default(8080),
     /** BullMQ key prefix; use a hash tag such as `{ticketflow}` on Redis Cluster. */
-    TICKETFLOW_QUEUE_PREFIX: z.string().regex(/^[^:\s]+$/, 'no colons or spaces').default('ticketflow'),
+    TICKETFLOW_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[^:\s]+$/, 'no colons or spaces')
+      .default('ticketflow'),
     /** HS256 shared secret (at least 32 characters). */
     TICKETFLOW_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     /** PEM file with the RS256/ES256 public key. */
@@ -68,7 +69,14 @@ const envSchema = z
     /** Largest decoded total of a reply's attachments (bytes). */
     TICKETFLOW_MAX_ATTACHMENTS_TOTAL_BYTES: int().default(25 * MiB),
     /** Allowed attachment extensions, comma-separated with leading dots. */
-    TICKETFLOW_ATTACHMENT_EXTENSIONS: list.default(['.jpg', '.gif', '.jpeg', '.png', '.txt', '.pdf']),
+    TICKETFLOW_ATTACHMENT_EXTENSIONS: list.default([
+      '.jpg',
+      '.gif',
+      '.jpeg',
+      '.png',
+      '.txt',
+      '.pdf',
+    ]),
     /** Accepted requests per token `sub` per minute. */
     TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL: int().default(6000),
     /** Accepted replies per ticket per minute. */
@@ -76,7 +84,9 @@ const envSchema = z
     /** How long idempotent responses are kept (hours, at least 24 per API.md §8). */
     TICKETFLOW_IDEMPOTENCY_TTL_HOURS: int(24).default(48),
     /** pino level. */
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     /** Log one line per HTTP request. */
     TICKETFLOW_ACCESS_LOG: bool.default(true),
   })
@@ -135,7 +145,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment into a frozen Config, or throws ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

@@ -28,9 +28,15 @@ export function readPositiveInt(field: string, value: FormValue): number {
   let n: number;
   if (typeof value === 'number' && Number.isInteger(value)) n = value;
   else if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) n = Number(value.trim());
-  else throw apiError('invalid_integer', field, typeof value === 'string' ? value : JSON.stringify(value));
+  else
+    throw apiError(
+      'invalid_integer',
+      field,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    );
   if (n < 1) throw apiError('invalid_integer', field, String(value));
-  if (n > MAX_ID) throw apiError('invalid_parameter', field, `${n} is out of range (at most ${MAX_ID})`);
+  if (n > MAX_ID)
+    throw apiError('invalid_parameter', field, `${n} is out of range (at most ${MAX_ID})`);
   return n;
 }
 
@@ -65,7 +71,11 @@ export function parseCreated(text: string): Date | undefined {
   const m = SQL_STYLE.exec(t) ?? ISO_8601.exec(t);
   if (!m) return undefined;
   const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
-    number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const second = Number(m[6] ?? 0);
   const ms = Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0'));

@@ -4,7 +4,10 @@
  * tell the caller what to do. The ingress error middleware is the only place that writes them.
  */
 const catalogue = {
-  missing_bearer_token: { status: 401, message: () => 'Authentication Failed: missing bearer token' },
+  missing_bearer_token: {
+    status: 401,
+    message: () => 'Authentication Failed: missing bearer token',
+  },
   invalid_token: { status: 401, message: (reason: string) => `Authentication Failed: ${reason}` },
   forbidden: { status: 403, message: (reason: string) => `Invalid Permissions: ${reason}` },
   ticket_required: { status: 400, message: () => 'Either ticketid or ticketnum is required' },
@@ -24,7 +27,8 @@ const catalogue = {
   date_in_future: { status: 400, message: () => 'Reply creation date cannot be in the future' },
   invalid_boolean: {
     status: 400,
-    message: (field: string, value: string) => `Invalid boolean for ${field}: ${JSON.stringify(value)}`,
+    message: (field: string, value: string) =>
+      `Invalid boolean for ${field}: ${JSON.stringify(value)}`,
   },
   invalid_integer: {
     status: 400,
@@ -78,7 +82,8 @@ const catalogue = {
   },
   internal_error: {
     status: 500,
-    message: () => 'Internal error; nothing was accepted. Retry, and report the request id if it persists',
+    message: () =>
+      'Internal error; nothing was accepted. Retry, and report the request id if it persists',
   },
 } as const;
 

@@ -104,6 +104,26 @@ describe('toFormValue', () => {
     expect(value).toHaveLength(2);
   });
 
+  it('reads only the items present in a sparse array, not every hole up to its length', () => {
+    // A 30-byte `attachments[4294967294]=x` must not buy minutes of CPU: count index reads.
+    const sparse: unknown[] = [];
+    sparse[10] = 'a';
+    sparse[1_000_000] = 'b';
+    let indexReads = 0;
+    const watched = new Proxy(sparse, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) indexReads += 1;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+      has(target, key) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) indexReads += 1;
+        return Reflect.has(target, key);
+      },
+    });
+    expect(toFormValue(watched)).toEqual(['a', 'b']);
+    expect(indexReads).toBeLessThanOrEqual(4);
+  });
+
   it('keeps explicit nulls in arrays, which are values rather than holes', () => {
     expect(toFormValue([null, 'a', null])).toEqual([null, 'a', null]);
   });

@@ -19,9 +19,9 @@ export function toFormValue(value: unknown, depth = 0): FormValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return value;
   if (Array.isArray(value)) {
-    const out: FormValue[] = [];
-    value.forEach((item) => out.push(toFormValue(item, depth + 1)));
-    return out;
+    // Object.values visits only the items present; forEach would walk every hole up to
+    // `length`, and `attachments[4294967294]=x` (30 bytes) cost over a minute of CPU.
+    return Object.values(value).map((item) => toFormValue(item, depth + 1));
   }
   if (typeof value === 'object') {
     const out = new Map<string, FormValue>();

@@ -1,4 +1,10 @@
-export { ApiError, apiError, apiErrorWithHeaders, ERROR_STATUSES, type ErrorCode } from './errors.ts';
+export {
+  ApiError,
+  apiError,
+  apiErrorWithHeaders,
+  ERROR_STATUSES,
+  type ErrorCode,
+} from './errors.ts';
 export { toFormValue, isEmptyList, type FormValue, type FormMap } from './form-value.ts';
 export {
   readText,

@@ -47,7 +47,10 @@ export const replyJobV1 = z.strictObject({
   replyid: z.uuid(),
   /** Unique forever: idempotency scope+key, `email:<mailbox>:<Message-ID>`, or the replyid. */
   dedupeKey: z.string().min(1).max(512),
-  ticket: z.union([z.strictObject({ id }), z.strictObject({ num: z.string().regex(TICKET_NUMBER) })]),
+  ticket: z.union([
+    z.strictObject({ id }),
+    z.strictObject({ num: z.string().regex(TICKET_NUMBER) }),
+  ]),
   author,
   // API.md §4: a whitespace-only message is no message, whoever produced the job.
   message: z.string().min(1).max(262_144).regex(/\S/, 'must not be blank'),
@@ -86,7 +89,10 @@ export type ReplyJobCheck = { ok: true; job: ReplyJob } | { ok: false; reason: s
 export function validateReplyJob(data: unknown): ReplyJobCheck {
   const version = (data as { v?: unknown } | null)?.v;
   if (version !== 1) {
-    return { ok: false, reason: `unsupported reply job version ${JSON.stringify(version ?? null)}; this worker reads v1` };
+    return {
+      ok: false,
+      reason: `unsupported reply job version ${JSON.stringify(version ?? null)}; this worker reads v1`,
+    };
   }
   const parsed = replyJobV1.safeParse(data);
   if (parsed.success) return { ok: true, job: parsed.data };

@@ -16,12 +16,37 @@ export function createDb(databaseUrl: string, poolMax = 10): Db {
 
 /** Applies pending migrations; returns the names applied. */
 export async function migrateLatest(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  const result: unknown = await db.migrate.latest({ migrationSource });
+  const [, applied] = result as [number, string[]];
   return applied;
 }
 
 /** Names of migrations not yet applied (empty when the schema is current). */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown, Array<string | { file: string }>];
+  const result: unknown = await db.migrate.list({ migrationSource });
+  const [, pending] = result as [unknown, Array<string | { file: string }>];
   return pending.map((p) => (typeof p === 'string' ? p : p.file));
+}
+
+/**
+ * Creates the database named in `databaseUrl` if it does not exist yet (so `demo` and `migrate`
+ * work on a fresh server). Connects to the server's `postgres` database to do it.
+ */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z_][A-Za-z0-9_$-]*$/.test(name))
+    throw new Error(`unsupported database name "${name}"`);
+  url.pathname = '/postgres';
+  const admin = createDb(url.toString(), 1);
+  try {
+    const found = await admin('pg_database')
+      .where({ datname: name })
+      .first<{ datname: string } | undefined>('datname');
+    if (found) return false;
+    await admin.raw('CREATE DATABASE ??', [name]);
+    return true;
+  } finally {
+    await admin.destroy();
+  }
 }

@@ -21,7 +21,12 @@ export async function recordDeadLetter(db: Db, letter: DeadLetter): Promise<void
       attempts: letter.attempts,
     })
     .onConflict(['queue', 'job_id'])
-    .merge({ error: letter.error, attempts: letter.attempts, failed_at: db.fn.now(), replayed_at: null });
+    .merge({
+      error: letter.error,
+      attempts: letter.attempts,
+      failed_at: db.fn.now(),
+      replayed_at: null,
+    });
 }
 
 export async function findDeadLetter(
@@ -37,5 +42,12 @@ export async function findDeadLetter(
       'attempts',
       'payload',
     );
-  return row && { error: row.error, failedAt: row.failed_at, attempts: row.attempts, payload: row.payload };
+  return (
+    row && {
+      error: row.error,
+      failedAt: row.failed_at,
+      attempts: row.attempts,
+      payload: row.payload,
+    }
+  );
 }

@@ -37,11 +37,9 @@ export async function claimIdempotencyKey(
   if (taken.rows.length > 0) return { state: 'claimed' };
   const row = await db('idempotency_keys')
     .where({ principal: claim.principal, key: claim.key })
-    .first<{ fingerprint: string; response_status: number | null; response_body: unknown } | undefined>(
-      'fingerprint',
-      'response_status',
-      'response_body',
-    );
+    .first<
+      { fingerprint: string; response_status: number | null; response_body: unknown } | undefined
+    >('fingerprint', 'response_status', 'response_body');
   // Deleted between the two statements (a failed first request released it): try once more.
   if (!row) return claimIdempotencyKey(db, claim);
   if (row.fingerprint !== claim.fingerprint) return { state: 'mismatch' };

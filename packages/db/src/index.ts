@@ -1,4 +1,4 @@
-export { createDb, migrateLatest, pendingMigrations, type Db } from './connect.ts';
+export { createDb, ensureDatabase, migrateLatest, pendingMigrations, type Db } from './connect.ts';
 export {
   findTicket,
   clientExists,
@@ -9,7 +9,14 @@ export {
   type TicketSummary,
   type TicketDetail,
 } from './tickets.ts';
-export { insertReply, listReplies, findReply, type NewReply, type InsertOutcome, type StoredReply } from './replies.ts';
+export {
+  insertReply,
+  listReplies,
+  findReply,
+  type NewReply,
+  type InsertOutcome,
+  type StoredReply,
+} from './replies.ts';
 export { recordDeadLetter, findDeadLetter, type DeadLetter } from './dead-letters.ts';
 export { seedDemo, type DemoSeed } from './seed-demo.ts';
 export {

@@ -59,7 +59,10 @@ export async function insertReply(db: Db, reply: NewReply): Promise<InsertOutcom
       .update({
         status: reply.ticketStatus,
         // A backdated reply (`created`) must not move the ticket's last reply backwards.
-        last_reply_at: trx.raw('GREATEST(COALESCE(last_reply_at, ?), ?)', [reply.createdAt, reply.createdAt]),
+        last_reply_at: trx.raw('GREATEST(COALESCE(last_reply_at, ?), ?)', [
+          reply.createdAt,
+          reply.createdAt,
+        ]),
       });
     return 'inserted';
   });
@@ -81,7 +84,11 @@ export interface StoredReply {
   sourcePrincipal: string;
 }
 
-export async function listReplies(db: Db, ticketId: number, order: 'asc' | 'desc'): Promise<StoredReply[]> {
+export async function listReplies(
+  db: Db,
+  ticketId: number,
+  order: 'asc' | 'desc',
+): Promise<StoredReply[]> {
   const rows = await db('ticket_replies')
     .where({ ticket_id: ticketId })
     .orderBy([
@@ -92,8 +99,13 @@ export async function listReplies(db: Db, ticketId: number, order: 'asc' | 'desc
   return rows.map(toStoredReply);
 }
 
-export async function findReply(db: Db, replyUid: string): Promise<(StoredReply & { ticketId: number }) | undefined> {
-  const row = await db('ticket_replies').where({ reply_uid: replyUid }).first();
+export async function findReply(
+  db: Db,
+  replyUid: string,
+): Promise<(StoredReply & { ticketId: number }) | undefined> {
+  const row = await db('ticket_replies')
+    .where({ reply_uid: replyUid })
+    .first<Record<string, unknown> | undefined>();
   return row && { ...toStoredReply(row), ticketId: (row as { ticket_id: number }).ticket_id };
 }
 

@@ -18,8 +18,16 @@ const DEMO_TID = 'DEMO-000001';
  */
 export async function seedDemo(db: Db): Promise<DemoSeed> {
   return db.transaction(async (trx) => {
-    const upsert = async (table: string, conflict: string[], row: Record<string, unknown>): Promise<number> => {
-      const [out] = await trx(table).insert(row).onConflict(conflict).merge().returning<{ id: number }[]>('id');
+    const upsert = async (
+      table: string,
+      conflict: string[],
+      row: Record<string, unknown>,
+    ): Promise<number> => {
+      const [out] = await trx(table)
+        .insert(row)
+        .onConflict(conflict)
+        .merge()
+        .returning<{ id: number }[]>('id');
       if (!out) throw new Error(`could not seed ${table}`);
       return out.id;
     };
@@ -28,15 +36,26 @@ export async function seedDemo(db: Db): Promise<DemoSeed> {
       email: 'support@demo.example',
     });
     // Field 1 is free text on a fresh database, so the seed's `[1 => "Google"]` sample is accepted.
-    await upsert('custom_fields', ['department_id', 'name'], { department_id: departmentId, name: 'Referrer', type: 'text' });
+    await upsert('custom_fields', ['department_id', 'name'], {
+      department_id: departmentId,
+      name: 'Referrer',
+      type: 'text',
+    });
     await upsert('custom_fields', ['department_id', 'name'], {
       department_id: departmentId,
       name: 'Plan',
       type: 'dropdown',
       options: ['Starter', 'Business', 'Enterprise'],
     });
-    await upsert('custom_fields', ['department_id', 'name'], { department_id: departmentId, name: 'Urgent', type: 'tickbox' });
-    const clientId = await upsert('clients', ['email'], { name: 'Demo Client', email: 'client@demo.example' });
+    await upsert('custom_fields', ['department_id', 'name'], {
+      department_id: departmentId,
+      name: 'Urgent',
+      type: 'tickbox',
+    });
+    const clientId = await upsert('clients', ['email'], {
+      name: 'Demo Client',
+      email: 'client@demo.example',
+    });
     const contactId = await upsert('contacts', ['client_id', 'email'], {
       client_id: clientId,
       name: 'Demo Contact',

@@ -15,30 +15,34 @@ export interface TicketSummary {
 /** One indexed read by primary key or by the unique `tid`. */
 export async function findTicket(db: Db, ref: TicketRef): Promise<TicketSummary | undefined> {
   const row = await db('tickets')
-    .select<{ id: number; tid: string; department_id: number; client_id: number | null; status: string }[]>(
-      'id',
-      'tid',
-      'department_id',
-      'client_id',
-      'status',
-    )
+    .select<
+      { id: number; tid: string; department_id: number; client_id: number | null; status: string }[]
+    >('id', 'tid', 'department_id', 'client_id', 'status')
     .where('id' in ref ? { id: ref.id } : { tid: ref.num })
     .first();
-  return row && {
-    id: row.id,
-    tid: row.tid,
-    departmentId: row.department_id,
-    clientId: row.client_id,
-    status: row.status,
-  };
+  return (
+    row && {
+      id: row.id,
+      tid: row.tid,
+      departmentId: row.department_id,
+      clientId: row.client_id,
+      status: row.status,
+    }
+  );
 }
 
 export async function clientExists(db: Db, clientId: number): Promise<boolean> {
   return (await db('clients').where({ id: clientId }).first('id')) !== undefined;
 }
 
-export async function contactBelongsTo(db: Db, contactId: number, clientId: number): Promise<boolean> {
-  return (await db('contacts').where({ id: contactId, client_id: clientId }).first('id')) !== undefined;
+export async function contactBelongsTo(
+  db: Db,
+  contactId: number,
+  clientId: number,
+): Promise<boolean> {
+  return (
+    (await db('contacts').where({ id: contactId, client_id: clientId }).first('id')) !== undefined
+  );
 }
 
 /** The configured status whose title matches case-insensitively, in its canonical spelling. */

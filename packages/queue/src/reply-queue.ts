@@ -26,7 +26,11 @@ const EVENTS_MAX_LEN = 10_000;
 
 export type ReplyQueue = Queue<ReplyJob, unknown, 'reply'>;
 
-export function createReplyQueue(connection: Redis, prefix: string, policy: ReplyJobPolicy): ReplyQueue {
+export function createReplyQueue(
+  connection: Redis,
+  prefix: string,
+  policy: ReplyJobPolicy,
+): ReplyQueue {
   return new Queue<ReplyJob, unknown, 'reply'>(REPLY_QUEUE, {
     connection,
     prefix,

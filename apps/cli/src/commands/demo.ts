@@ -1,5 +1,5 @@
 import type { Config } from '@ticketflow/config';
-import { createDb, migrateLatest, seedDemo } from '@ticketflow/db';
+import { createDb, ensureDatabase, migrateLatest, seedDemo } from '@ticketflow/db';
 import { signToken } from '@ticketflow/ingress';
 import { signingSecret } from '../runtime.ts';
 
@@ -11,6 +11,7 @@ const DAY_S = 24 * 3600;
  */
 export async function demo(config: Config, options: { json: boolean }): Promise<void> {
   const secret = signingSecret(config);
+  await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl, 1);
   let seed;
   try {
@@ -19,8 +20,20 @@ export async function demo(config: Config, options: { json: boolean }): Promise<
   } finally {
     await db.destroy();
   }
-  const sign = (claims: { role: 'client' | 'staff' | 'ops'; sub: string; clientid?: number; admin?: string; scope?: string }) =>
-    signToken({ secret, audience: config.jwt.audience, issuer: config.jwt.issuer, ttlSeconds: DAY_S, ...claims });
+  const sign = (claims: {
+    role: 'client' | 'staff' | 'ops';
+    sub: string;
+    clientid?: number;
+    admin?: string;
+    scope?: string;
+  }) =>
+    signToken({
+      secret,
+      audience: config.jwt.audience,
+      issuer: config.jwt.issuer,
+      ttlSeconds: DAY_S,
+      ...claims,
+    });
   const url = `http://127.0.0.1:${config.port}`;
   const out = {
     url,

@@ -1,12 +1,15 @@
 import type { Config } from '@ticketflow/config';
-import { createDb, migrateLatest } from '@ticketflow/db';
+import { createDb, ensureDatabase, migrateLatest } from '@ticketflow/db';
 
-/** Applies pending migrations and prints what it applied. */
+/** Creates the database if needed, applies pending migrations and prints what it did. */
 export async function migrate(config: Config): Promise<void> {
+  if (await ensureDatabase(config.databaseUrl)) process.stdout.write('created the database\n');
   const db = createDb(config.databaseUrl, 1);
   try {
     const applied = await migrateLatest(db);
-    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is current\n');
+    process.stdout.write(
+      applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is current\n',
+    );
   } finally {
     await db.destroy();
   }

@@ -12,7 +12,8 @@ const QUEUES = [REPLY_QUEUE];
 export async function queues(config: Config, options: { json: boolean }): Promise<void> {
   const redis = createRedis(config.redisUrl, 'producer');
   try {
-    if (!(await waitForRedis(redis, 5000))) throw new CliFailure(`Redis is unreachable at ${config.redisUrl}`);
+    if (!(await waitForRedis(redis, 5000)))
+      throw new CliFailure(`Redis is unreachable at ${config.redisUrl}`);
     const result = [];
     for (const name of QUEUES) {
       const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
@@ -20,7 +21,9 @@ export async function queues(config: Config, options: { json: boolean }): Promis
         const counts = await queue.getJobCounts(...STATES);
         result.push({ name, counts: Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0])) });
       } catch (error) {
-        throw new CliFailure(`cannot read queue ${name}: Redis is unreachable (${(error as Error).message})`);
+        throw new CliFailure(
+          `cannot read queue ${name}: Redis is unreachable (${(error as Error).message})`,
+        );
       } finally {
         await queue.close();
       }

@@ -19,7 +19,9 @@ export interface ServeModes {
 export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const logger = createLogger(config);
   if (config.jwt.usesDevSecret && modes.ingress) {
-    logger.warn('TICKETFLOW_JWT_SECRET is not set: using the built-in development secret; set it in production');
+    logger.warn(
+      'TICKETFLOW_JWT_SECRET is not set: using the built-in development secret; set it in production',
+    );
   }
   const key = modes.ingress ? loadVerificationKey(config) : undefined;
   const db = createDb(config.databaseUrl, config.dbPoolMax);
@@ -29,15 +31,25 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   let app;
   if (modes.ingress && key) {
     const queue = createReplyQueue(producer, config.queuePrefix, config.worker);
-    const events = createReplyQueueEvents(createRedis(config.redisUrl, 'worker'), config.queuePrefix);
-    closers.push(() => queue.close(), () => events.close());
+    const events = createReplyQueueEvents(
+      createRedis(config.redisUrl, 'worker'),
+      config.queuePrefix,
+    );
+    closers.push(
+      () => queue.close(),
+      () => events.close(),
+    );
     app = createIngressApp({
       db,
       queue,
       queueEvents: events,
       redis: producer,
       queuePrefix: config.queuePrefix,
-      verifyToken: createTokenVerifier({ key, audience: config.jwt.audience, issuer: config.jwt.issuer }),
+      verifyToken: createTokenVerifier({
+        key,
+        audience: config.jwt.audience,
+        issuer: config.jwt.issuer,
+      }),
       logger,
       accessLog: config.accessLog,
       corsOrigins: config.corsOrigins,
@@ -64,7 +76,10 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const server = await listen(app.listen.bind(app), config.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, ingress: modes.ingress, worker: modes.worker }, `ticketflow listening on http://127.0.0.1:${port}`);
+  logger.info(
+    { port, ingress: modes.ingress, worker: modes.worker },
+    `ticketflow listening on http://127.0.0.1:${port}`,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

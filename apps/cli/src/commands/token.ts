@@ -39,7 +39,8 @@ export function token(config: Config, options: TokenOptions): void {
 /** `90`, `90s`, `15m`, `12h`, `7d` → seconds. */
 export function parseTtl(text: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!m || Number(m[1]) === 0) throw new CliFailure(`--ttl: expected a duration such as 3600, 15m, 12h or 7d, got "${text}"`);
+  if (!m || Number(m[1]) === 0)
+    throw new CliFailure(`--ttl: expected a duration such as 3600, 15m, 12h or 7d, got "${text}"`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }

@@ -47,7 +47,11 @@ export async function up(knex: Knex): Promise<void> {
     t.text('email').notNullable().defaultTo('');
     t.text('subject').notNullable();
     t.text('message').notNullable().defaultTo('');
-    t.text('status').notNullable().defaultTo('Open').references('ticket_statuses.title').onUpdate('CASCADE');
+    t.text('status')
+      .notNullable()
+      .defaultTo('Open')
+      .references('ticket_statuses.title')
+      .onUpdate('CASCADE');
     t.text('priority').notNullable().defaultTo('Medium');
     t.timestamp('last_reply_at', { useTz: true });
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
@@ -66,7 +70,10 @@ export async function up(knex: Knex): Promise<void> {
     t.text('admin').notNullable().defaultTo('');
     t.text('message').notNullable();
     t.text('message_html').notNullable();
-    t.enum('editor', ['markdown', 'plain'], { useNative: true, enumName: 'reply_editor' }).notNullable();
+    t.enum('editor', ['markdown', 'plain'], {
+      useNative: true,
+      enumName: 'reply_editor',
+    }).notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable();
     t.enum('source', ['api', 'email'], { useNative: true, enumName: 'reply_source' }).notNullable();
     t.text('source_principal').notNullable();

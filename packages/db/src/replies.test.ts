@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { findReply, insertReply, listReplies, type NewReply } from './replies.ts';
+
+let database: TestDatabase;
+/** A department, and two clients each with one contact: the rows every reply hangs from. */
+let rows: {
+  departmentId: number;
+  clientId: number;
+  contactId: number;
+  otherClientId: number;
+  otherContactId: number;
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const { db } = database;
+  const [department] = await db('departments')
+    .insert({ name: 'Support', email: 'support@example.test' })
+    .returning('id');
+  const [client] = await db('clients')
+    .insert({ name: 'Ada', email: 'ada@example.test' })
+    .returning('id');
+  const [other] = await db('clients')
+    .insert({ name: 'Bob', email: 'bob@example.test' })
+    .returning('id');
+  const [contact] = await db('contacts')
+    .insert({ client_id: client.id, name: 'Ada Contact', email: 'c@ada.example.test' })
+    .returning('id');
+  const [otherContact] = await db('contacts')
+    .insert({ client_id: other.id, name: 'Bob Contact', email: 'c@bob.example.test' })
+    .returning('id');
+  rows = {
+    departmentId: department.id,
+    clientId: client.id,
+    contactId: contact.id,
+    otherClientId: other.id,
+    otherContactId: otherContact.id,
+  };
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+let ticketCount = 0;
+/** A fresh open ticket of the first client, so each test starts from a known ticket state. */
+async function newTicket(): Promise<number> {
+  const [ticket] = await database
+    .db('tickets')
+    .insert({
+      tid: `T-${++ticketCount}`,
+      department_id: rows.departmentId,
+      client_id: rows.clientId,
+      contact_id: rows.contactId,
+      subject: 'The site is down',
+    })
+    .returning('id');
+  return ticket.id;
+}
+
+function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
+  const replyUid = randomUUID();
+  return {
+    replyUid,
+    dedupeKey: replyUid,
+    ticketId,
+    clientId: rows.clientId,
+    contactId: rows.contactId,
+    name: 'Ada Contact',
+    email: 'c@ada.example.test',
+    admin: '',
+    message: 'hello',
+    messageHtml: '<p>hello</p>',
+    editor: 'plain',
+    createdAt: new Date('2030-01-02T03:04:05.000Z'),
+    source: 'api',
+    sourcePrincipal: 'client-1',
+    sourceMessageId: null,
+    receivedAt: new Date(),
+    ticketStatus: 'Customer-Reply',
+    ...overrides,
+  };
+}
+
+async function repliesWithKey(dedupeKey: string): Promise<number> {
+  const [row] = await database
+    .db('ticket_replies')
+    .where({ dedupe_key: dedupeKey })
+    .count<{ count: string }[]>('* as count');
+  return Number(row?.count);
+}
+
+async function ticketRow(
+  ticketId: number,
+): Promise<{ status: string; last_reply_at: Date | null }> {
+  return database.db('tickets').where({ id: ticketId }).first('status', 'last_reply_at');
+}
+
+describe('insertReply', () => {
+  it('stores one row when the same dedupe key arrives twice, and reports the second as a duplicate', async () => {
+    const ticketId = await newTicket();
+    const first = reply(ticketId);
+    expect(await insertReply(database.db, first)).toBe('inserted');
+    expect(
+      await insertReply(database.db, { ...first, replyUid: randomUUID(), message: 'again' }),
+    ).toBe('duplicate');
+    expect(await repliesWithKey(first.dedupeKey)).toBe(1);
+    expect((await findReply(database.db, first.replyUid))?.message).toBe('hello');
+  });
+
+  it('lets exactly one of five concurrent inserts of the same dedupe key win', async () => {
+    const ticketId = await newTicket();
+    const dedupeKey = `email:support:${randomUUID()}@mail.example.test`;
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        insertReply(database.db, reply(ticketId, { replyUid: randomUUID(), dedupeKey })),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'inserted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(4);
+    expect(await repliesWithKey(dedupeKey)).toBe(1);
+  });
+
+  it("moves the ticket's status and last reply time with the reply", async () => {
+    const ticketId = await newTicket();
+    const createdAt = new Date('2030-05-06T07:08:09.000Z');
+    await insertReply(database.db, reply(ticketId, { createdAt, ticketStatus: 'Answered' }));
+    expect(await ticketRow(ticketId)).toEqual({ status: 'Answered', last_reply_at: createdAt });
+  });
+
+  it("does not move the ticket's last reply time backwards for a backdated reply", async () => {
+    const ticketId = await newTicket();
+    const latest = new Date('2030-05-06T07:08:09.000Z');
+    await insertReply(
+      database.db,
+      reply(ticketId, { createdAt: latest, ticketStatus: 'Answered' }),
+    );
+    await insertReply(
+      database.db,
+      reply(ticketId, {
+        createdAt: new Date('2029-01-01T00:00:00.000Z'),
+        ticketStatus: 'Customer-Reply',
+      }),
+    );
+    expect(await ticketRow(ticketId)).toEqual({ status: 'Customer-Reply', last_reply_at: latest });
+  });
+
+  it('refuses a contact of another client through the composite foreign key and stores nothing', async () => {
+    const ticketId = await newTicket();
+    const stray = reply(ticketId, { contactId: rows.otherContactId, ticketStatus: 'Answered' });
+    await expect(insertReply(database.db, stray)).rejects.toMatchObject({ code: '23503' });
+    expect(await repliesWithKey(stray.dedupeKey)).toBe(0);
+    expect(await ticketRow(ticketId)).toEqual({ status: 'Open', last_reply_at: null });
+  });
+});
+
+describe('listReplies', () => {
+  it('lists replies by creation time, oldest first for asc and newest first for desc', async () => {
+    const ticketId = await newTicket();
+    const middle = reply(ticketId, { createdAt: new Date('2030-01-02T00:00:00.000Z') });
+    const last = reply(ticketId, { createdAt: new Date('2030-01-03T00:00:00.000Z') });
+    const first = reply(ticketId, { createdAt: new Date('2030-01-01T00:00:00.000Z') });
+    // Stored out of order, so the order below comes from created_at and not from insertion.
+    for (const r of [middle, last, first]) await insertReply(database.db, r);
+    const expected = [first.replyUid, middle.replyUid, last.replyUid];
+    expect((await listReplies(database.db, ticketId, 'asc')).map((r) => r.replyUid)).toEqual(
+      expected,
+    );
+    expect((await listReplies(database.db, ticketId, 'desc')).map((r) => r.replyUid)).toEqual(
+      expected.reverse(),
+    );
+  });
+
+  it('orders replies with the same creation time by the order they were stored', async () => {
+    const ticketId = await newTicket();
+    const createdAt = new Date('2030-01-01T00:00:00.000Z');
+    const a = reply(ticketId, { createdAt });
+    const b = reply(ticketId, { createdAt });
+    await insertReply(database.db, a);
+    await insertReply(database.db, b);
+    expect((await listReplies(database.db, ticketId, 'asc')).map((r) => r.replyUid)).toEqual([
+      a.replyUid,
+      b.replyUid,
+    ]);
+    expect((await listReplies(database.db, ticketId, 'desc')).map((r) => r.replyUid)).toEqual([
+      b.replyUid,
+      a.replyUid,
+    ]);
+  });
+
+  it('lists nothing for a ticket without replies', async () => {
+    expect(await listReplies(database.db, await newTicket(), 'asc')).toEqual([]);
+  });
+});
+
+describe('findReply', () => {
+  it('finds a stored reply by its reply id, with its ticket', async () => {
+    const ticketId = await newTicket();
+    const stored = reply(ticketId, {
+      editor: 'markdown',
+      message: '**hi**',
+      messageHtml: '<p><strong>hi</strong></p>',
+    });
+    await insertReply(database.db, stored);
+    const found = await findReply(database.db, stored.replyUid);
+    expect(found).toMatchObject({
+      replyUid: stored.replyUid,
+      ticketId,
+      clientId: rows.clientId,
+      contactId: rows.contactId,
+      name: 'Ada Contact',
+      email: 'c@ada.example.test',
+      admin: '',
+      message: '**hi**',
+      messageHtml: '<p><strong>hi</strong></p>',
+      editor: 'markdown',
+      createdAt: stored.createdAt,
+      sourcePrincipal: 'client-1',
+    });
+    expect(found?.persistedAt).toBeInstanceOf(Date);
+  });
+
+  it('finds nothing for an unknown reply id', async () => {
+    expect(await findReply(database.db, randomUUID())).toBeUndefined();
+  });
+});
