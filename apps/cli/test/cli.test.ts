@@ -232,7 +232,10 @@ describe.concurrent('ticketflow', () => {
     expect(verify(out.opstoken)).toMatchObject({ role: 'ops', scope: 'ops:write' });
   });
 
-  it('creates the database when demo names one that does not exist yet', async ({ expect, onTestFinished }) => {
+  it('creates the database when demo names one that does not exist yet', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const name = `tf_test_new_${randomBytes(6).toString('hex')}`;
     onTestFinished(async () => {
       const admin = createDb(adminDatabaseUrl(), 1);

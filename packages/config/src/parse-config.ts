@@ -3,9 +3,16 @@ import { z } from 'zod';
 const MiB = 1024 * 1024;
 
 /** Positive integer from an environment string. */
-const int = (min = 1) => z.coerce.number().int().min(min);
+const int = (min = 1, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 const list = z.string().transform((v) =>
   v
@@ -28,7 +35,7 @@ const envSchema = z
     /** Redis connection string. */
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
     /** HTTP port of every `serve` mode. */
-    PORT: int(0).max(65535).default(8080),
+    PORT: int(0, 65535).default(8080),
     /** BullMQ key prefix; use a hash tag such as `{ticketflow}` on Redis Cluster. */
     TICKETFLOW_QUEUE_PREFIX: z
       .string()
@@ -45,19 +52,19 @@ const envSchema = z
     /** Browser origins allowed by CORS, comma-separated. */
     TICKETFLOW_CORS_ORIGINS: list.default([]),
     /** Reply jobs processed at once per worker process. */
-    TICKETFLOW_WORKER_CONCURRENCY: int().max(1000).default(16),
+    TICKETFLOW_WORKER_CONCURRENCY: int(1, 1000).default(16),
     /** How long a worker owns an active job before BullMQ deems it stalled (ms). */
     TICKETFLOW_WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
     /** How often workers look for stalled jobs (ms). */
     TICKETFLOW_WORKER_STALLED_INTERVAL_MS: int(100).default(30_000),
     /** Attempts per reply job, the first included, before it is dead-lettered. */
-    TICKETFLOW_REPLY_ATTEMPTS: int().max(50).default(6),
+    TICKETFLOW_REPLY_ATTEMPTS: int(1, 50).default(6),
     /** First retry delay (ms); doubles each attempt, with jitter. */
     TICKETFLOW_REPLY_BACKOFF_MS: int(10).default(1000),
     /** Longest a SIGTERM waits for in-flight requests and active jobs (ms). */
     TICKETFLOW_SHUTDOWN_TIMEOUT_MS: int(100).default(10_000),
     /** PostgreSQL pool size per process. */
-    TICKETFLOW_DB_POOL_MAX: int().max(200).default(10),
+    TICKETFLOW_DB_POOL_MAX: int(1, 200).default(10),
     /** Largest request body (bytes). */
     TICKETFLOW_MAX_BODY_BYTES: int().default(25 * MiB),
     /** Largest `message`, counted in UTF-8 bytes. */
@@ -183,7 +190,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       attachments: e.TICKETFLOW_MAX_ATTACHMENTS,
       attachmentBytes: e.TICKETFLOW_MAX_ATTACHMENT_BYTES,
       attachmentsTotalBytes: e.TICKETFLOW_MAX_ATTACHMENTS_TOTAL_BYTES,
-      attachmentExtensions: e.TICKETFLOW_ATTACHMENT_EXTENSIONS.map((x) => x.toLowerCase()),
+      attachmentExtensions: e.TICKETFLOW_ATTACHMENT_EXTENSIONS.map(
+        (x) => (x.startsWith('.') ? x : `.${x}`).toLowerCase(),
+      ),
     },
     rateLimits: {
       perPrincipalPerMinute: e.TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL,

@@ -13,30 +13,30 @@ let rows: {
   otherContactId: number;
 };
 
+/** Inserts one row and returns its id. */
+async function insertId(table: string, row: Record<string, unknown>): Promise<number> {
+  const [inserted] = await database.db(table).insert(row).returning<{ id: number }[]>('id');
+  return inserted!.id;
+}
+
 beforeAll(async () => {
   database = await createTestDatabase();
-  const { db } = database;
-  const [department] = await db('departments')
-    .insert({ name: 'Support', email: 'support@example.test' })
-    .returning('id');
-  const [client] = await db('clients')
-    .insert({ name: 'Ada', email: 'ada@example.test' })
-    .returning('id');
-  const [other] = await db('clients')
-    .insert({ name: 'Bob', email: 'bob@example.test' })
-    .returning('id');
-  const [contact] = await db('contacts')
-    .insert({ client_id: client.id, name: 'Ada Contact', email: 'c@ada.example.test' })
-    .returning('id');
-  const [otherContact] = await db('contacts')
-    .insert({ client_id: other.id, name: 'Bob Contact', email: 'c@bob.example.test' })
-    .returning('id');
+  const clientId = await insertId('clients', { name: 'Ada', email: 'ada@example.test' });
+  const otherClientId = await insertId('clients', { name: 'Bob', email: 'bob@example.test' });
   rows = {
-    departmentId: department.id,
-    clientId: client.id,
-    contactId: contact.id,
-    otherClientId: other.id,
-    otherContactId: otherContact.id,
+    departmentId: await insertId('departments', { name: 'Support', email: 'support@example.test' }),
+    clientId,
+    contactId: await insertId('contacts', {
+      client_id: clientId,
+      name: 'Ada Contact',
+      email: 'c@ada.example.test',
+    }),
+    otherClientId,
+    otherContactId: await insertId('contacts', {
+      client_id: otherClientId,
+      name: 'Bob Contact',
+      email: 'c@bob.example.test',
+    }),
   };
 });
 afterAll(async () => {
@@ -46,17 +46,13 @@ afterAll(async () => {
 let ticketCount = 0;
 /** A fresh open ticket of the first client, so each test starts from a known ticket state. */
 async function newTicket(): Promise<number> {
-  const [ticket] = await database
-    .db('tickets')
-    .insert({
-      tid: `T-${++ticketCount}`,
-      department_id: rows.departmentId,
-      client_id: rows.clientId,
-      contact_id: rows.contactId,
-      subject: 'The site is down',
-    })
-    .returning('id');
-  return ticket.id;
+  return insertId('tickets', {
+    tid: `T-${++ticketCount}`,
+    department_id: rows.departmentId,
+    client_id: rows.clientId,
+    contact_id: rows.contactId,
+    subject: 'The site is down',
+  });
 }
 
 function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
@@ -94,7 +90,11 @@ async function repliesWithKey(dedupeKey: string): Promise<number> {
 async function ticketRow(
   ticketId: number,
 ): Promise<{ status: string; last_reply_at: Date | null }> {
-  return database.db('tickets').where({ id: ticketId }).first('status', 'last_reply_at');
+  const row = await database
+    .db('tickets')
+    .where({ id: ticketId })
+    .first<{ status: string; last_reply_at: Date | null } | undefined>('status', 'last_reply_at');
+  return row!;
 }
 
 describe('insertReply', () => {

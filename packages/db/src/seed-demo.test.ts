@@ -56,7 +56,13 @@ describe('seedDemo', () => {
     const ticket = await database
       .db('tickets')
       .where({ id: seed.ticketId })
-      .first('tid', 'department_id', 'client_id', 'contact_id', 'status');
+      .first<Record<string, unknown> | undefined>(
+        'tid',
+        'department_id',
+        'client_id',
+        'contact_id',
+        'status',
+      );
     expect(ticket).toEqual({
       tid: seed.ticketNum,
       department_id: seed.departmentId,

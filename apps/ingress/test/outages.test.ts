@@ -1,0 +1,180 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '@ticketflow/db';
+import { adminDatabaseUrl } from '@ticketflow/testing';
+import { startStack, type TestStack } from './stack.ts';
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** True once a Redis on `port` answers PING (spoken in RESP over a bare socket). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** A private, throwaway redis-server: no RDB, no AOF, so killing it loses nothing anyone keeps. */
+async function startRedisServer(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await answersPing(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server on port ${port} did not answer PING`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
+}
+
+async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  ms: number;
+}
+
+async function postReply(stack: TestStack, message: string, extra: Record<string, string> = {}): Promise<Answer> {
+  const started = performance.now();
+  const res = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.clientToken}`, 'content-type': 'application/x-www-form-urlencoded', ...extra },
+    body: new URLSearchParams({ ticketid: String(stack.seed.ticketId), message }),
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  return { status: res.status, headers: res.headers, body, ms: performance.now() - started };
+}
+
+async function readiness(stack: TestStack): Promise<Answer> {
+  const started = performance.now();
+  const res = await fetch(`${stack.url}/readyz`);
+  const body = (await res.json()) as Record<string, unknown>;
+  return { status: res.status, headers: res.headers, body, ms: performance.now() - started };
+}
+
+async function rowsWithMessage(stack: TestStack, message: string): Promise<number> {
+  const [row] = await stack.database.db('ticket_replies').where({ message }).count<{ count: string }[]>('* as count');
+  return Number(row!.count);
+}
+
+const unique = (what: string) => `${what} ${randomBytes(4).toString('hex')}`;
+
+describe('when Redis goes down', () => {
+  let redis: ChildProcess;
+  let stack: TestStack;
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = await startRedisServer(port);
+    stack = await startStack({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+  });
+  afterAll(async () => {
+    await killProcess(redis);
+    const started = performance.now();
+    try {
+      await stack.close();
+      console.log(`close() after Redis died: ok in ${Math.round(performance.now() - started)} ms`);
+    } catch (error) {
+      console.log(`close() after Redis died failed in ${Math.round(performance.now() - started)} ms: ${String(error)}`);
+    }
+  }, 60_000);
+
+  it('answers 503 with Retry-After at once, and stores nothing', async () => {
+    const before = await postReply(stack, unique('before the outage'), { prefer: 'wait=10' });
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ result: 'success', status: 'persisted' });
+
+    await killProcess(redis);
+    const message = unique('during the outage');
+    const during = await postReply(stack, message);
+    console.log(`503 latency: ${Math.round(during.ms)} ms`);
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(during.body).toMatchObject({ result: 'error', code: 'service_unavailable' });
+    // Fail fast, not a benchmark: a request must not wait out reconnects or command timeouts.
+    expect(during.ms).toBeLessThan(2000);
+    expect(await rowsWithMessage(stack, message)).toBe(0);
+  });
+
+  it('reports Redis as not ok on /readyz with 503', async () => {
+    const ready = await readiness(stack);
+    console.log(`/readyz latency with Redis down: ${Math.round(ready.ms)} ms`, ready.body);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'not ready', checks: { database: 'ok' } });
+    expect((ready.body.checks as { redis: string }).redis).not.toBe('ok');
+  });
+});
+
+describe('when PostgreSQL refuses connections', () => {
+  let stack: TestStack;
+  const admin = createDb(adminDatabaseUrl(), 1);
+  const allowConnections = (allowed: boolean) =>
+    admin.raw(`ALTER DATABASE ${stack.database.name} ALLOW_CONNECTIONS ${allowed ? 'true' : 'false'}`);
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    // close() drops the database, which needs connections allowed again.
+    await allowConnections(true);
+    await stack.close();
+    await admin.destroy();
+  });
+
+  it('answers 503 service_unavailable and /readyz 503, then recovers once connections are allowed', async () => {
+    const before = await postReply(stack, unique('before the outage'), { prefer: 'wait=10' });
+    expect(before.status).toBe(200);
+
+    await allowConnections(false);
+    await admin.raw('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()', [
+      stack.database.name,
+    ]);
+
+    const message = unique('during the outage');
+    const during = await postReply(stack, message);
+    console.log(`PostgreSQL outage: ${during.status} in ${Math.round(during.ms)} ms`, during.body);
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(during.body).toMatchObject({ result: 'error', code: 'service_unavailable' });
+
+    const ready = await readiness(stack);
+    console.log(`/readyz with PostgreSQL down: ${Math.round(ready.ms)} ms`, ready.body);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'not ready', checks: { redis: 'ok' } });
+    expect((ready.body.checks as { database: string }).database).not.toBe('ok');
+
+    await allowConnections(true);
+    const after = await postReply(stack, unique('after the outage'), { prefer: 'wait=10' });
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ result: 'success', status: 'persisted' });
+    expect(await rowsWithMessage(stack, message)).toBe(0);
+    expect((await readiness(stack)).status).toBe(200);
+  });
+});
