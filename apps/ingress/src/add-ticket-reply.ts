@@ -14,6 +14,7 @@ import {
   contactBelongsTo,
   findStatusTitle,
   findTicket,
+  listCustomFields,
   releaseIdempotencyKey,
   type Db,
 } from '@ticketflow/db';
@@ -52,6 +53,7 @@ export function createAddTicketReply(
     clientExists: (id) => clientExists(deps.db, id),
     contactBelongsTo: (contact, client) => contactBelongsTo(deps.db, contact, client),
     findStatusTitle: (name) => findStatusTitle(deps.db, name),
+    listCustomFields: (departmentId) => listCustomFields(deps.db, departmentId),
   };
 
   return async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {

@@ -2,6 +2,7 @@ import { apiError, readPositiveInt, readText, readTicketNumber } from '@ticketfl
 import {
   findTicket,
   getTicketDetail,
+  listCustomFieldValues,
   listReplies,
   type Db,
   type StoredReply,
@@ -31,7 +32,10 @@ export function createGetTicket(db: Db): Handler {
     if (!summary || !mayReachTicket(req.principal, summary)) throw apiError('ticket_not_found');
     const ticket = await getTicketDetail(db, summary.id);
     if (!ticket) throw apiError('ticket_not_found');
-    const replies = await listReplies(db, ticket.id, sort === 'ASC' ? 'asc' : 'desc');
+    const [replies, customfields] = await Promise.all([
+      listReplies(db, ticket.id, sort === 'ASC' ? 'asc' : 'desc'),
+      listCustomFieldValues(db, ticket.id),
+    ]);
     return {
       status: 200,
       body: {
@@ -52,7 +56,7 @@ export function createGetTicket(db: Db): Handler {
         priority: ticket.priority,
         lastreply: ticket.lastReplyAt ? whmcsDate(ticket.lastReplyAt) : '',
         replies: { reply: replies.map(toWhmcsReply) },
-        customfields: [],
+        customfields,
       },
     };
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Role } from './principal.ts';
 
@@ -24,6 +25,8 @@ export function signToken(request: TokenRequest): string {
     subject: request.sub,
     audience: request.audience,
     expiresIn: request.ttlSeconds,
+    // Unique per token, so two tokens signed in the same second still differ.
+    jwtid: randomUUID(),
     ...(request.issuer ? { issuer: request.issuer } : {}),
   });
 }

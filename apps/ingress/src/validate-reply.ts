@@ -7,6 +7,9 @@ import {
   readPositiveInt,
   readText,
   readTicketNumber,
+  readCustomFields,
+  resolveCustomFields,
+  type CustomFieldDefinition,
   type FormMap,
   type FormValue,
   type ReplyAuthor,
@@ -22,6 +25,7 @@ export interface ReplyLookups {
   clientExists(clientId: number): Promise<boolean>;
   contactBelongsTo(contactId: number, clientId: number): Promise<boolean>;
   findStatusTitle(name: string): Promise<string | undefined>;
+  listCustomFields(departmentId: number): Promise<CustomFieldDefinition[]>;
 }
 
 /** The reply as validated: everything of the job but the ids and provenance the caller adds. */
@@ -194,8 +198,16 @@ export async function validateReply(input: {
     created = at.toISOString();
   }
 
-  // 9–10. Custom fields and attachments: only their empty forms until their issues land.
-  if (!isEmptyList(fields.get('customfields'))) throw apiError('not_supported_yet', 'customfields');
+  // 9. Custom fields, checked against the ticket's department.
+  const customInputs = readCustomFields(fields.get('customfields'));
+  const customfields =
+    customInputs.length === 0
+      ? []
+      : resolveCustomFields(customInputs, await lookups.listCustomFields(ticket.departmentId)).map(
+          (f) => ({ field: f.fieldId, value: f.value }),
+        );
+
+  // 10. Attachments: only their empty forms until their issue lands.
   if (!isEmptyList(fields.get('attachments')) || input.fileCount > 0) {
     throw apiError('not_supported_yet', 'attachments');
   }
@@ -216,7 +228,7 @@ export async function validateReply(input: {
       status,
       noemail,
       created,
-      customfields: [],
+      customfields,
       attachments: [],
     },
     warnings,

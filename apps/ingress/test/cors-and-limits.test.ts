@@ -38,18 +38,31 @@ interface Answer {
  * One request over node:http. Without `content-length` among the headers, the body goes out
  * chunk by chunk with `Transfer-Encoding: chunked`, so the server cannot know its size up front.
  */
-function send(options: { method?: string; path?: string; headers?: Record<string, string>; chunks?: ReadonlyArray<string | Buffer> }): Promise<Answer> {
+function send(options: {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  chunks?: ReadonlyArray<string | Buffer>;
+}): Promise<Answer> {
   const url = new URL(options.path ?? REPLY, stack.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'POST', headers: options.headers ?? {} }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method: options.method ?? 'POST', headers: options.headers ?? {} },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     // The server may answer 413 and close before the last chunk is written; the answer is what counts.
     req.on('error', (error) => (req.writableEnded ? undefined : reject(error)));
     for (const chunk of options.chunks ?? []) req.write(chunk);
@@ -59,7 +72,9 @@ function send(options: { method?: string; path?: string; headers?: Record<string
 
 const auth = () => ({ authorization: `Bearer ${stack.clientToken}` });
 
-function multipart(parts: Array<{ name: string; value: string | Buffer; filename?: string; type?: string }>) {
+function multipart(
+  parts: Array<{ name: string; value: string | Buffer; filename?: string; type?: string }>,
+) {
   const boundary = `----ticketflow${randomBytes(8).toString('hex')}`;
   const pieces: Buffer[] = [];
   for (const part of parts) {
@@ -86,7 +101,10 @@ async function jobTotal(): Promise<number> {
 }
 
 async function rowsWithMessage(message: string): Promise<number> {
-  const [row] = await stack.database.db('ticket_replies').where({ message }).count<{ count: string }[]>('* as count');
+  const [row] = await stack.database
+    .db('ticket_replies')
+    .where({ message })
+    .count<{ count: string }[]>('* as count');
   return Number(row!.count);
 }
 
@@ -108,7 +126,14 @@ describe('CORS', () => {
       .split(/\s*,\s*/)
       .map((h) => h.toLowerCase());
     expect(allowed).toEqual(
-      expect.arrayContaining(['authorization', 'content-type', 'x-requested-with', 'idempotency-key', 'prefer', 'cache-control']),
+      expect.arrayContaining([
+        'authorization',
+        'content-type',
+        'x-requested-with',
+        'idempotency-key',
+        'prefer',
+        'cache-control',
+      ]),
     );
     expect(String(answer.headers.vary)).toMatch(/origin/i);
   });
@@ -116,7 +141,12 @@ describe('CORS', () => {
   it('puts Access-Control-Allow-Origin on a real POST from an allowed origin', async () => {
     const answer = await send({
       headers: { ...auth(), origin: PANEL, 'content-type': 'application/x-www-form-urlencoded' },
-      chunks: [new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: 'from the panel' }).toString()],
+      chunks: [
+        new URLSearchParams({
+          ticketid: String(stack.seed.ticketId),
+          message: 'from the panel',
+        }).toString(),
+      ],
     });
     expect(answer.status).toBe(200);
     expect(answer.headers['access-control-allow-origin']).toBe(PANEL);
@@ -132,15 +162,25 @@ describe('CORS', () => {
   });
 
   it('gives another origin no CORS headers at all, on a preflight or a POST', async () => {
-    const corsHeaders = (headers: IncomingHttpHeaders) => Object.keys(headers).filter((h) => h.startsWith('access-control-'));
+    const corsHeaders = (headers: IncomingHttpHeaders) =>
+      Object.keys(headers).filter((h) => h.startsWith('access-control-'));
     const preflight = await send({
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(corsHeaders(preflight.headers)).toEqual([]);
     const post = await send({
-      headers: { ...auth(), origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
-      chunks: [new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: 'from elsewhere' }).toString()],
+      headers: {
+        ...auth(),
+        origin: 'https://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      chunks: [
+        new URLSearchParams({
+          ticketid: String(stack.seed.ticketId),
+          message: 'from elsewhere',
+        }).toString(),
+      ],
     });
     expect(post.status).toBe(200);
     expect(corsHeaders(post.headers)).toEqual([]);
@@ -159,7 +199,12 @@ describe('body limits', () => {
   it('answers 413 naming the limit to an urlencoded body over the limit', async () => {
     const answer = await send({
       headers: { ...auth(), 'content-type': 'application/x-www-form-urlencoded' },
-      chunks: [new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: bigMessage }).toString()],
+      chunks: [
+        new URLSearchParams({
+          ticketid: String(stack.seed.ticketId),
+          message: bigMessage,
+        }).toString(),
+      ],
     });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(BODY_TOO_LARGE);
@@ -189,7 +234,12 @@ describe('body limits', () => {
   });
 
   it('answers 413 naming the limit to a chunked urlencoded body that grows past the limit while streaming', async () => {
-    const body = Buffer.from(new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: bigMessage }).toString());
+    const body = Buffer.from(
+      new URLSearchParams({
+        ticketid: String(stack.seed.ticketId),
+        message: bigMessage,
+      }).toString(),
+    );
     const answer = await send({
       headers: { ...auth(), 'content-type': 'application/x-www-form-urlencoded' },
       chunks: chunksOf(body, 1000),
@@ -204,25 +254,34 @@ describe('body limits', () => {
       { name: 'ticketid', value: String(stack.seed.ticketId) },
       { name: 'message', value: bigMessage },
     ]);
-    const answer = await send({ headers: { ...auth(), 'content-type': contentType }, chunks: chunksOf(body, 1000) });
+    const answer = await send({
+      headers: { ...auth(), 'content-type': contentType },
+      chunks: chunksOf(body, 1000),
+    });
     expect(answer.status).toBe(413);
     expect(answer.body).toMatchObject({ result: 'error', code: 'payload_too_large' });
   });
 
   // Bug: read-body.ts bounds a chunked multipart body only per field (multer fieldSize), so
   // many fields each under the limit add up to far more than TICKETFLOW_MAX_BODY_BYTES.
-  it.fails('answers 413 to a chunked multipart body whose fields together exceed the limit', async () => {
-    const filler = 'y'.repeat(BODY_LIMIT - 100);
-    const { contentType, body } = multipart([
-      { name: 'ticketid', value: String(stack.seed.ticketId) },
-      { name: 'message', value: 'many small fields' },
-      ...Array.from({ length: 8 }, (_, i) => ({ name: `padding${i}`, value: filler })),
-    ]);
-    expect(body.length).toBeGreaterThan(BODY_LIMIT * 7);
-    const answer = await send({ headers: { ...auth(), 'content-type': contentType }, chunks: chunksOf(body, 1000) });
-    expect(answer.status).toBe(413);
-    expect(answer.body).toEqual(BODY_TOO_LARGE);
-  });
+  it.fails(
+    'answers 413 to a chunked multipart body whose fields together exceed the limit',
+    async () => {
+      const filler = 'y'.repeat(BODY_LIMIT - 100);
+      const { contentType, body } = multipart([
+        { name: 'ticketid', value: String(stack.seed.ticketId) },
+        { name: 'message', value: 'many small fields' },
+        ...Array.from({ length: 8 }, (_, i) => ({ name: `padding${i}`, value: filler })),
+      ]);
+      expect(body.length).toBeGreaterThan(BODY_LIMIT * 7);
+      const answer = await send({
+        headers: { ...auth(), 'content-type': contentType },
+        chunks: chunksOf(body, 1000),
+      });
+      expect(answer.status).toBe(413);
+      expect(answer.body).toEqual(BODY_TOO_LARGE);
+    },
+  );
 
   it('counts the message limit in UTF-8 bytes, not characters: 413 over it, accepted at it', async () => {
     const over = 'é'.repeat(MESSAGE_LIMIT / 2 + 1); // 514 characters, 1028 bytes
@@ -253,7 +312,12 @@ describe('attachments and ignored headers', () => {
     const { contentType, body } = multipart([
       { name: 'ticketid', value: String(stack.seed.ticketId) },
       { name: 'message', value: message },
-      { name: 'attachments[]', value: Buffer.from('hello, file\n'), filename: 'notes.txt', type: 'text/plain' },
+      {
+        name: 'attachments[]',
+        value: Buffer.from('hello, file\n'),
+        filename: 'notes.txt',
+        type: 'text/plain',
+      },
     ]);
     const jobsBefore = await jobTotal();
     const answer = await send({
@@ -275,7 +339,12 @@ describe('attachments and ignored headers', () => {
         'cache-control': 'no-cache',
         'x-requested-with': 'XMLHttpRequest',
       },
-      chunks: [new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: 'jQuery says hi' }).toString()],
+      chunks: [
+        new URLSearchParams({
+          ticketid: String(stack.seed.ticketId),
+          message: 'jQuery says hi',
+        }).toString(),
+      ],
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ result: 'success', status: 'queued' });

@@ -4,7 +4,13 @@ import type { TicketSummary } from '@ticketflow/db';
 import { END_USER_STATUS, STAFF_DEFAULT_STATUS, decideReply } from './decide-reply.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
-const TICKET: TicketSummary = { id: 42, tid: 'ABC-123456', departmentId: 3, clientId: 7, status: 'Open' };
+const TICKET: TicketSummary = {
+  id: 42,
+  tid: 'ABC-123456',
+  departmentId: 3,
+  clientId: 7,
+  status: 'Open',
+};
 
 const CLIENT: ReplyAuthor = { type: 'client', clientid: 7, contactid: 11 };
 const GUEST: ReplyAuthor = { type: 'guest', name: 'Grace Guest', email: 'grace@example.com' };
@@ -110,7 +116,10 @@ describe('decideReply: author columns', () => {
 
   it('stores a client reply without a contact as contact null', () => {
     const author: ReplyAuthor = { type: 'client', clientid: 7, contactid: null };
-    expect(decideReply(job({ author }), TICKET, NOW)).toMatchObject({ clientId: 7, contactId: null });
+    expect(decideReply(job({ author }), TICKET, NOW)).toMatchObject({
+      clientId: 7,
+      contactId: null,
+    });
   });
 
   it('stores a guest reply under its name and email, with no client', () => {
@@ -146,7 +155,11 @@ describe('decideReply: identity and source', () => {
 
   it('carries the source kind, principal and message id', () => {
     const api = decideReply(job(), TICKET, NOW);
-    expect(api).toMatchObject({ source: 'api', sourcePrincipal: 'client-7', sourceMessageId: null });
+    expect(api).toMatchObject({
+      source: 'api',
+      sourcePrincipal: 'client-7',
+      sourceMessageId: null,
+    });
     const email = decideReply(
       job({ source: { kind: 'email', principal: 'bridge-1', messageId: '<m1@mail.example>' } }),
       TICKET,

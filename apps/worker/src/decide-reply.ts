@@ -9,9 +9,14 @@ export const END_USER_STATUS = 'Customer-Reply';
 
 /**
  * Turns a validated job into the row to store: author columns, rendered HTML, the ticket's new
- * status and the reply's time. Pure: no I/O, same answer for the same input.
+ * status, the reply's time and the (already resolved) custom field values. Pure: no I/O, same answer for the same input.
  */
-export function decideReply(job: ReplyJob, ticket: TicketSummary, now: Date): NewReply {
+export function decideReply(
+  job: ReplyJob,
+  ticket: TicketSummary,
+  customFields: NewReply['customFields'],
+  now: Date,
+): NewReply {
   const author = job.author;
   return {
     replyUid: job.replyid,
@@ -31,5 +36,6 @@ export function decideReply(job: ReplyJob, ticket: TicketSummary, now: Date): Ne
     sourceMessageId: job.source.messageId ?? null,
     receivedAt: new Date(job.receivedAt),
     ticketStatus: author.type === 'staff' ? (job.status ?? STAFF_DEFAULT_STATUS) : END_USER_STATUS,
+    customFields,
   };
 }

@@ -1,6 +1,18 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { validateReplyJob } from '@ticketflow/contract';
-import { findTicket, insertReply, type Db, type InsertOutcome } from '@ticketflow/db';
+import {
+  ApiError,
+  resolveCustomFields,
+  validateReplyJob,
+  type ReplyJob,
+} from '@ticketflow/contract';
+import {
+  findTicket,
+  insertReply,
+  listCustomFields,
+  type Db,
+  type InsertOutcome,
+  type NewReply,
+} from '@ticketflow/db';
 import { decideReply } from './decide-reply.ts';
 
 export interface ReplyResult {
@@ -18,11 +30,9 @@ export function createReplyProcessor(db: Db, now: () => Date = () => new Date())
     const check = validateReplyJob(job.data);
     if (!check.ok) throw new UnrecoverableError(check.reason);
     const data = check.job;
-    if (data.customfields.length > 0 || data.attachments.length > 0) {
-      // Until custom fields (issue 5) and attachments (issue 4) land, refuse rather than drop them.
-      throw new UnrecoverableError(
-        'customfields and attachments are not processed by this version yet',
-      );
+    if (data.attachments.length > 0) {
+      // Until attachments (issue 4) land, refuse rather than drop them.
+      throw new UnrecoverableError('attachments are not processed by this version yet');
     }
     const ticket = await findTicket(db, data.ticket);
     if (!ticket) {
@@ -30,7 +40,8 @@ export function createReplyProcessor(db: Db, now: () => Date = () => new Date())
         `ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`,
       );
     }
-    const reply = decideReply(data, ticket, now());
+    const customFields = await resolveJobCustomFields(db, data, ticket.departmentId);
+    const reply = decideReply(data, ticket, customFields, now());
     try {
       return { replyid: data.replyid, outcome: await insertReply(db, reply) };
     } catch (error) {
@@ -40,6 +51,25 @@ export function createReplyProcessor(db: Db, now: () => Date = () => new Date())
       throw error;
     }
   };
+}
+
+/**
+ * Checks the job's custom fields against the ticket's department again: a bridge may name
+ * fields by name, or send values the ingress would have refused. A refusal is permanent.
+ */
+async function resolveJobCustomFields(
+  db: Db,
+  job: ReplyJob,
+  departmentId: number,
+): Promise<NewReply['customFields']> {
+  if (job.customfields.length === 0) return [];
+  const definitions = await listCustomFields(db, departmentId);
+  try {
+    return resolveCustomFields(job.customfields, definitions);
+  } catch (error) {
+    if (error instanceof ApiError) throw new UnrecoverableError(error.message);
+    throw error;
+  }
 }
 
 /**

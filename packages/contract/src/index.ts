@@ -25,3 +25,12 @@ export {
   type ReplyAuthor,
   type ReplyJobCheck,
 } from './reply-job.ts';
+export {
+  readCustomFields,
+  resolveCustomFields,
+  MAX_CUSTOM_FIELD_BYTES,
+  type CustomFieldInput,
+  type CustomFieldDefinition,
+} from './custom-fields.ts';
+export { decodeBase64 } from './decode-base64.ts';
+export { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.ts';

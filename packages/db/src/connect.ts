@@ -33,6 +33,16 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
  * work on a fresh server). Connects to the server's `postgres` database to do it.
  */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  // Managed servers may not let the app into `postgres`: only go there when the target is missing.
+  const probe = createDb(databaseUrl, 1);
+  try {
+    await probe.raw('select 1');
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error;
+  } finally {
+    await probe.destroy();
+  }
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z_][A-Za-z0-9_$-]*$/.test(name))
@@ -46,6 +56,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
     if (found) return false;
     await admin.raw('CREATE DATABASE ??', [name]);
     return true;
+  } catch (error) {
+    // Created meanwhile by a concurrent `demo` or `migrate`.
+    if ((error as { code?: string }).code === '42P04') return false;
+    throw error;
   } finally {
     await admin.destroy();
   }

@@ -25,3 +25,4 @@ export {
   releaseIdempotencyKey,
   type IdempotencyClaim,
 } from './idempotency-keys.ts';
+export { listCustomFields, listCustomFieldValues } from './custom-fields.ts';

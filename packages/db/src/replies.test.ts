@@ -75,6 +75,7 @@ function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
     sourceMessageId: null,
     receivedAt: new Date(),
     ticketStatus: 'Customer-Reply',
+    customFields: [],
     ...overrides,
   };
 }

@@ -20,12 +20,15 @@ export interface NewReply {
   receivedAt: Date;
   /** The ticket's status after this reply. */
   ticketStatus: string;
+  /** Custom field values to upsert on the ticket, already checked against its department. */
+  customFields: ReadonlyArray<{ fieldId: number; value: string }>;
 }
 
 export type InsertOutcome = 'inserted' | 'duplicate';
 
 /**
- * Stores a reply and moves its ticket in ONE transaction. A second call with the same
+ * Stores a reply, moves its ticket and upserts the ticket's custom field values in ONE
+ * transaction. A second call with the same
  * dedupe key commits nothing and reports 'duplicate': this is the exactly-once guarantee
  * (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers.
  */
@@ -64,6 +67,18 @@ export async function insertReply(db: Db, reply: NewReply): Promise<InsertOutcom
           reply.createdAt,
         ]),
       });
+    if (reply.customFields.length > 0) {
+      await trx('custom_field_values')
+        .insert(
+          reply.customFields.map((f) => ({
+            field_id: f.fieldId,
+            ticket_id: reply.ticketId,
+            value: f.value,
+          })),
+        )
+        .onConflict(['field_id', 'ticket_id'])
+        .merge({ value: trx.raw('EXCLUDED.value'), updated_at: trx.fn.now() });
+    }
     return 'inserted';
   });
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as helpdesk from './001-helpdesk.ts';
+import * as customFieldValues from './002-custom-field-values.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -7,7 +8,10 @@ interface Migration {
 }
 
 /** Every migration, in order. Names are permanent: knex records them in knex_migrations. */
-const MIGRATIONS: ReadonlyArray<[string, Migration]> = [['001-helpdesk', helpdesk]];
+const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
+  ['001-helpdesk', helpdesk],
+  ['002-custom-field-values', customFieldValues],
+];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */
 export const migrationSource: Knex.MigrationSource<string> = {
