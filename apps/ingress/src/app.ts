@@ -8,7 +8,7 @@ import type { Db } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
 import { createCors } from './cors.ts';
-import { createErrorResponder, markWhmcsRoute } from './error-response.ts';
+import { createErrorResponder, markWhmcsRoute, type ErrorLimits } from './error-response.ts';
 import { createGetTicket } from './get-ticket.ts';
 import type { Handler } from './handler.ts';
 import { createReadiness, liveness } from './health.ts';
@@ -85,7 +85,7 @@ export function createHealthApp(
   const app = baseApp(deps);
   app.get('/healthz', liveness);
   app.get('/readyz', createReadiness(deps));
-  return finish(app, { ...deps, limits: { attachmentBytes: 0, attachments: 0 } });
+  return finish(app, { ...deps, limits: { bodyBytes: 0, attachmentBytes: 0, attachments: 0 } });
 }
 
 function baseApp(deps: Pick<IngressDeps, 'logger' | 'accessLog'>): express.Express {
@@ -110,7 +110,7 @@ function baseApp(deps: Pick<IngressDeps, 'logger' | 'accessLog'>): express.Expre
 
 function finish(
   app: express.Express,
-  deps: Pick<IngressDeps, 'logger'> & { limits: { attachmentBytes: number; attachments: number } },
+  deps: Pick<IngressDeps, 'logger'> & { limits: ErrorLimits },
 ): express.Express {
   app.use((req: Request, _res: Response, next: NextFunction) =>
     next(apiError('not_found', req.path)),

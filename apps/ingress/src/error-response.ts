@@ -3,6 +3,13 @@ import type { Logger } from 'pino';
 import { ApiError, apiError, apiErrorWithHeaders } from '@ticketflow/contract';
 import { formatBytes } from './read-body.ts';
 
+/** The limits error messages quote. */
+export interface ErrorLimits {
+  bodyBytes: number;
+  attachmentBytes: number;
+  attachments: number;
+}
+
 /** True on routes that answer the WHMCS way (`/includes/api.php`). */
 export function markWhmcsRoute(_req: Request, res: Response, next: NextFunction): void {
   (res.locals as { whmcs?: boolean }).whmcs = true;
@@ -13,10 +20,7 @@ export function markWhmcsRoute(_req: Request, res: Response, next: NextFunction)
  * The one place that writes `{"result":"error",…}`. On the WHMCS drop-in endpoint action-level
  * errors are HTTP 200 and authentication errors 403, as WHMCS clients expect (API.md §7).
  */
-export function createErrorResponder(
-  logger: Logger,
-  limits: { attachmentBytes: number; attachments: number },
-) {
+export function createErrorResponder(logger: Logger, limits: ErrorLimits) {
   return function respondWithError(
     error: unknown,
     req: Request,
@@ -38,10 +42,7 @@ export function createErrorResponder(
   };
 }
 
-function toApiError(
-  error: unknown,
-  limits: { attachmentBytes: number; attachments: number },
-): ApiError {
+function toApiError(error: unknown, limits: ErrorLimits): ApiError {
   if (error instanceof ApiError) return error;
   const e = error as {
     name?: string;
@@ -65,7 +66,7 @@ function toApiError(
           `${limits.attachments} attachments`,
         );
       case 'LIMIT_FIELD_VALUE':
-        return apiError('payload_too_large', `Field "${e.field ?? ''}"`, 'the body limit');
+        return apiError('payload_too_large', 'Request body', formatBytes(limits.bodyBytes));
       case 'LIMIT_FIELD_COUNT':
       case 'LIMIT_PART_COUNT':
         return apiError('payload_too_large', 'Field count', 'the configured number of fields');
@@ -110,6 +111,9 @@ export function isOutage(error: unknown): boolean {
     return true;
   // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention).
   if (e.code && (/^08/.test(e.code) || /^57P/.test(e.code) || e.code === '53300')) return true;
+  // 55000 with this text: the database refuses connections (ALLOW_CONNECTIONS false, maintenance).
+  if (e.code === '55000' && /not currently accepting connections/.test(e.message ?? ''))
+    return true;
   return /Connection terminated|connect ECONNREFUSED/.test(e.message ?? '');
 }
 

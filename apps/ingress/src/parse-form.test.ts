@@ -17,7 +17,7 @@ function errorOf(text: string): unknown {
  * (a list's keys are its positions).
  */
 function phpEntries(value: FormValue | undefined): [string, FormValue][] {
-  if (value instanceof Map) return [...value.entries()];
+  if (value instanceof Map) return [...(value as FormMap).entries()];
   if (Array.isArray(value)) return value.map((item, i) => [String(i), item]);
   throw new Error(`not a PHP array: ${JSON.stringify(value)}`);
 }
@@ -77,7 +77,9 @@ describe('parseForm', () => {
       const error = errorOf(text);
       expect(error).toBeInstanceOf(ApiError);
       expect(error).toMatchObject({ code: 'malformed_body', status: 400 });
-      expect((error as ApiError).message).toMatch(/^Malformed request body: invalid percent-encoding/);
+      expect((error as ApiError).message).toMatch(
+        /^Malformed request body: invalid percent-encoding/,
+      );
     });
   });
 

@@ -52,7 +52,22 @@ export function createBodyReader(limits: BodyLimits) {
     if (media === '' && declared === 0 && req.headers['transfer-encoding'] === undefined)
       return store(new Map());
     if (media === 'multipart/form-data' && /;\s*boundary=/i.test(contentType)) {
+      // multer bounds each part, not the whole body; a chunked upload has no Content-Length to
+      // check up front, so the body is counted as it streams and cut off at the limit.
+      let received = 0;
+      let overLimit = false;
+      const count = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received <= limits.bodyBytes || overLimit) return;
+        overLimit = true;
+        req.off('data', count);
+        req.unpipe();
+        req.pause();
+        next(tooLarge(limits.bodyBytes));
+      };
       readMultipart(req, res, (error: unknown) => {
+        req.off('data', count);
+        if (overLimit) return;
         if (error) return next(error);
         try {
           store(toFormValue(req.body ?? Object.create(null)) as FormMap);
@@ -60,6 +75,7 @@ export function createBodyReader(limits: BodyLimits) {
           next(e);
         }
       });
+      req.on('data', count);
       return;
     }
     const parse = textParserFor(media);

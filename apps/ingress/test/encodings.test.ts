@@ -8,7 +8,9 @@ import { startStack, type TestStack } from './stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack();
+  // Over a hundred replies reach the seeded ticket within the minute; the per-ticket limit is
+  // tested in idempotency-and-status.test.ts, not here.
+  stack = await startStack({ env: { TICKETFLOW_RATE_LIMIT_PER_TICKET: '100000' } });
 });
 afterAll(async () => {
   await stack.close();
@@ -310,28 +312,94 @@ describe('every encoding to every endpoint', () => {
   );
 });
 
-describe('PHP nested names', () => {
-  const nestedCustomfields: Fields = {
-    ticketid: 0,
-    message: 'nested',
-    customfields: { 1: 'Google' },
-  };
+describe('PHP nested names and custom fields', () => {
+  /** Field 1 of the seeded department: free text, so the seed's `[1 => "Google"]` fits. */
+  const REFERRER = 1;
+
+  async function ticketCustomFields(ticketid: number): Promise<unknown> {
+    const res = await fetch(`${stack.url}/api/v2/get-ticket?ticketid=${ticketid}`, {
+      headers: { authorization: `Bearer ${stack.staffToken}` },
+    });
+    return ((await res.json()) as { customfields: unknown }).customfields;
+  }
+
+  it('has field 1 as the free-text field the samples write to', async () => {
+    const field = (await stack.database
+      .db('custom_fields')
+      .where({ id: REFERRER })
+      .first<{ name: string; type: string } | undefined>('name', 'type'))!;
+    expect(field).toEqual({ name: 'Referrer', type: 'text' });
+  });
 
   it.each(ENCODINGS)(
-    'reads customfields[1]=Google as a custom field, not as an unknown flat name (%s)',
-    async (_encoding, encode) => {
+    'stores customfields[1]=… as the value of custom field 1 (%s)',
+    async (encoding, encode) => {
+      const value = `Google via ${encoding}`;
       const answer = await send(
         '/api/v2/add-ticket-reply',
         stack.clientToken,
-        encode({ ...nestedCustomfields, ticketid: stack.seed.ticketId }),
+        encode({
+          ticketid: stack.seed.ticketId,
+          message: 'nested custom field',
+          customfields: { [REFERRER]: value },
+        }),
+        { prefer: 'wait=10' },
       );
-      expect(answer.status).toBe(400);
+      // The whole body, so a refusal shows its message.
       expect(answer.body).toEqual({
-        result: 'error',
-        code: 'not_supported_yet',
-        message:
-          'customfields are not accepted by this server yet; send customfields empty ("", "[]" or "W10=") or leave it out',
+        result: 'success',
+        replyid: expect.any(String) as unknown,
+        ticketid: stack.seed.ticketId,
+        status: 'persisted',
       });
+      expect(await ticketCustomFields(stack.seed.ticketId)).toEqual(
+        expect.arrayContaining([{ id: REFERRER, name: 'Referrer', value }]) as unknown,
+      );
+    },
+  );
+
+  /** PHP serialize() of an array of int keys to strings; `s:N` counts UTF-8 bytes. */
+  function phpSerialize(values: Record<number, string>): string {
+    const entries = Object.entries(values).map(
+      ([key, value]) => `i:${key};s:${Buffer.byteLength(value)}:"${value}";`,
+    );
+    return `a:${entries.length}:{${entries.join('')}}`;
+  }
+
+  it('reads the WHMCS doc sample YToxOntpOjE7czo2OiJHb29nbGUiO30= as [1 => "Google"]', () => {
+    expect(Buffer.from(phpSerialize({ 1: 'Google' })).toString('base64')).toBe(
+      'YToxOntpOjE7czo2OiJHb29nbGUiO30=',
+    );
+  });
+
+  it.each(
+    ENCODINGS.flatMap(([encoding, encode]) =>
+      ENDPOINTS.map(
+        ([endpoint, path, endpointFields]) =>
+          [encoding, endpoint, encode, path, endpointFields] as const,
+      ),
+    ),
+  )(
+    'stores the WHMCS doc sample customfields = base64(serialize([1 => …])) sent as %s to %s',
+    async (encoding, endpoint, encode, path, endpointFields) => {
+      const value = `Google – ${encoding} – ${endpoint}`;
+      const answer = await send(
+        path,
+        stack.staffToken,
+        encode({
+          ...endpointFields,
+          ticketid: stack.seed.otherTicketId,
+          message: 'This is a sample ticket reply',
+          clientid: stack.seed.otherClientId,
+          customfields: Buffer.from(phpSerialize({ [REFERRER]: value })).toString('base64'),
+          markdown: true,
+        }),
+        { prefer: 'wait=10' },
+      );
+      expect(answer.body).toMatchObject({ result: 'success', status: 'persisted' });
+      expect(await ticketCustomFields(stack.seed.otherTicketId)).toEqual([
+        { id: REFERRER, name: 'Referrer', value },
+      ]);
     },
   );
 
@@ -508,7 +576,9 @@ describe('the message "0"', () => {
 
 describe('bodies that are not form, multipart or JSON', () => {
   async function replyCount(): Promise<number> {
-    const [row] = await stack.database.db('ticket_replies').count<{ count: string }[]>('* as count');
+    const [row] = await stack.database
+      .db('ticket_replies')
+      .count<{ count: string }[]>('* as count');
     return Number(row!.count);
   }
 

@@ -71,7 +71,7 @@ async function rowsWhere(stack: TestStack, where: Record<string, unknown>): Prom
 /** Jobs in any state whose payload matches. */
 async function jobsWhere(stack: TestStack, match: (job: ReplyJob) => boolean): Promise<number> {
   const jobs = await stack.queue.getJobs();
-  return jobs.filter((job) => match(job.data as ReplyJob)).length;
+  return jobs.filter((job) => match(job.data)).length;
 }
 
 /** Polls `probe` until it returns a value, or fails after `ms`. */
@@ -84,6 +84,26 @@ async function eventually<T>(probe: () => Promise<T | undefined>, ms = 10_000): 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * A fresh ticket of the seeded client. The stack without a worker allows 3 replies per ticket
+ * a minute, so each test there that sends several takes its own ticket.
+ */
+async function freshTicket(stack: TestStack): Promise<{ id: number; tid: string }> {
+  const tid = `T-${randomUUID().slice(0, 8)}`;
+  const [row] = await stack.database
+    .db('tickets')
+    .insert({
+      tid,
+      department_id: stack.seed.departmentId,
+      client_id: stack.seed.clientId,
+      subject: 'idempotency and status',
+    })
+    .returning<{ id: number }[]>('id');
+  return { id: row!.id, tid };
+}
+
+const opsToken = () => live.token({ role: 'ops', sub: 'ops-status' });
 
 const key = () => `key-${randomUUID()}`;
 const clientSub = (stack: TestStack) => `client-${stack.seed.clientId}`;
@@ -218,7 +238,8 @@ describe('Idempotency-Key', () => {
   it('answers 409 with Retry-After while the first request with the key is in flight', async () => {
     // Without a worker, `Prefer: wait=2` holds the first request open for 2 s after its claim.
     const k = key();
-    const fields = { ticketid: String(idle.seed.guestTicketId), message: `in flight ${k}` };
+    const ticket = await freshTicket(idle);
+    const fields = { ticketid: String(ticket.id), message: `in flight ${k}` };
     const staff = idle.staffToken;
     const first = post(idle, staff, fields, { 'idempotency-key': k, prefer: 'wait=2' });
     await eventually(async () => {
@@ -234,8 +255,7 @@ describe('Idempotency-Key', () => {
     expect(second.headers.get('retry-after')).toBe('1');
     expect(second.body).toEqual({
       result: 'error',
-      message:
-        'A request with this Idempotency-Key is still in progress; retry after it completes',
+      message: 'A request with this Idempotency-Key is still in progress; retry after it completes',
       code: 'idempotency_key_in_progress',
     });
 
@@ -248,19 +268,23 @@ describe('Idempotency-Key', () => {
     expect(await jobsWhere(idle, (job) => job.message === fields.message)).toBe(1);
   });
 
-  it('lets exactly one of five concurrent identical requests run; the others get 409 or its replay', async () => {
+  it('lets exactly one of three concurrent identical requests run; the others get 409 or its replay', async () => {
+    // Three: the per-ticket limit of this stack, so none of them is turned away as a flood.
     const k = key();
-    const fields = { ticketid: String(idle.seed.guestTicketId), message: `burst ${k}` };
+    const ticket = await freshTicket(idle);
+    const fields = { ticketid: String(ticket.id), message: `burst ${k}` };
     const answers = await Promise.all(
-      Array.from({ length: 5 }, () =>
+      Array.from({ length: 3 }, () =>
         post(idle, idle.staffToken, fields, { 'idempotency-key': k, prefer: 'wait=1' }),
       ),
     );
+    for (const answer of answers) expect([200, 409]).toContain(answer.status);
     const ran = answers.filter((a) => a.status === 200 && !a.headers.has('idempotent-replayed'));
     expect(ran).toHaveLength(1);
     for (const answer of answers) {
       if (answer === ran[0]) continue;
-      if (answer.status === 409) expect(answer.body).toMatchObject({ code: 'idempotency_key_in_progress' });
+      if (answer.status === 409)
+        expect(answer.body).toMatchObject({ code: 'idempotency_key_in_progress' });
       else expect(answer.body).toEqual(ran[0]!.body);
     }
     expect(await jobsWhere(idle, (job) => job.message === fields.message)).toBe(1);
@@ -283,11 +307,12 @@ describe('Prefer: wait', () => {
   });
 
   it('answers "queued" after about a second when no worker takes the job within wait=1', async () => {
+    const ticket = await freshTicket(idle);
     const started = Date.now();
     const answer = await post(
       idle,
       idle.clientToken,
-      { ticketid: String(idle.seed.ticketId), message: 'nobody home' },
+      { ticketid: String(ticket.id), message: 'nobody home' },
       { prefer: 'wait=1' },
     );
     const elapsed = Date.now() - started;
@@ -299,8 +324,9 @@ describe('Prefer: wait', () => {
   });
 
   it('answers at once, without Preference-Applied, when there is no Prefer header', async () => {
+    const ticket = await freshTicket(idle);
     const answer = await post(idle, idle.staffToken, {
-      ticketid: String(idle.seed.otherTicketId),
+      ticketid: String(ticket.id),
       message: 'no preference',
     });
     expect(answer.body).toMatchObject({ result: 'success', status: 'queued' });
@@ -310,8 +336,9 @@ describe('Prefer: wait', () => {
 
 describe('GET /api/v2/replies/:replyid', () => {
   it('reports "queued" while no worker has taken the reply', async () => {
+    const ticket = await freshTicket(idle);
     const accepted = await post(idle, idle.clientToken, {
-      ticketid: String(idle.seed.ticketId),
+      ticketid: String(ticket.id),
       message: 'still queued',
     });
     const status = await replyStatus(idle, idle.clientToken, accepted.body.replyid as string);
@@ -320,7 +347,7 @@ describe('GET /api/v2/replies/:replyid', () => {
       result: 'success',
       replyid: accepted.body.replyid,
       status: 'queued',
-      ticketid: idle.seed.ticketId,
+      ticketid: ticket.id,
     });
   });
 
@@ -406,13 +433,49 @@ describe('GET /api/v2/replies/:replyid', () => {
         expect(letter.attempts).toBe(1);
         expect(letter.payload).toEqual(payload(replyid));
 
-        const answer = await replyStatus(live, live.staffToken, replyid);
+        const answer = await replyStatus(live, opsToken(), replyid);
         expect(answer.status).toBe(200);
         expect(answer.body).toMatchObject({ result: 'success', replyid, status: 'dead' });
         expect(answer.body.reason).toMatch(reason);
         expect(await rowsWhere(live, { reply_uid: replyid })).toBe(0);
       },
     );
+
+    it('records a dead letter even when the payload holds a NUL character (U+0000), which jsonb refuses', async () => {
+      // A producer other than the ingress may send any JSON string; PostgreSQL text and jsonb
+      // both refuse U+0000, so the reply cannot be stored, and the dead letter must still be.
+      const replyid = randomUUID();
+      const jobId = replyJobId(replyid);
+      const job: ReplyJob = {
+        v: 1,
+        replyid,
+        dedupeKey: replyid,
+        ticket: { id: live.seed.ticketId },
+        author: { type: 'client', clientid: live.seed.clientId, contactid: null },
+        message: 'before\u0000after',
+        markdown: false,
+        status: null,
+        noemail: false,
+        created: null,
+        customfields: [],
+        attachments: [],
+        source: { kind: 'email', principal: 'bridge-nul' },
+        receivedAt: new Date().toISOString(),
+      };
+      await live.queue.add(REPLY_JOB, job, { jobId });
+
+      const letter = await eventually(
+        async () =>
+          (await live.database
+            .db('dead_letters')
+            .where({ queue: REPLY_QUEUE, job_id: jobId })
+            .first()) as { error: string } | undefined,
+        5000,
+      );
+      expect(letter.error).not.toBe('');
+      expect((await replyStatus(live, opsToken(), replyid)).body).toMatchObject({ status: 'dead' });
+      expect(await rowsWhere(live, { reply_uid: replyid })).toBe(0);
+    });
 
     it('is still reported "dead" from the dead letters once BullMQ no longer holds the job', async () => {
       const replyid = randomUUID();
@@ -434,21 +497,6 @@ describe('GET /api/v2/replies/:replyid', () => {
 });
 
 describe('rate limits', () => {
-  /** A fresh ticket of the seeded client, so no other test has spent its budget. */
-  async function freshTicket(stack: TestStack): Promise<{ id: number; tid: string }> {
-    const tid = `RL-${randomUUID().slice(0, 8)}`;
-    const [row] = await stack.database
-      .db('tickets')
-      .insert({
-        tid,
-        department_id: stack.seed.departmentId,
-        client_id: stack.seed.clientId,
-        subject: 'rate limit',
-      })
-      .returning<{ id: number }[]>('id');
-    return { id: row!.id, tid };
-  }
-
   /**
    * Limits count per fixed one-minute window; four requests straddling a window edge would
    * see two budgets. Start with at least 5 s left in the window.
@@ -491,7 +539,7 @@ describe('rate limits', () => {
   it('counts a ticket once however the request names it (ticketid, zero-padded ticketid, ticketnum)', async () => {
     const ticket = await freshTicket(idle);
     await awayFromWindowEdge();
-    const names = [
+    const names: Array<Record<string, string>> = [
       { ticketid: String(ticket.id) },
       { ticketid: `00${ticket.id}` },
       { ticketnum: ticket.tid },

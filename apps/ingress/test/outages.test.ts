@@ -35,6 +35,8 @@ function answersPing(port: number): Promise<boolean> {
 
 /** A private, throwaway redis-server: no RDB, no AOF, so killing it loses nothing anyone keeps. */
 async function startRedisServer(port: number): Promise<ChildProcess> {
+  // Another server still on the port would answer the PING below in this one's place.
+  if (await answersPing(port)) throw new Error(`port ${port} already has a Redis`);
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -43,7 +45,7 @@ async function startRedisServer(port: number): Promise<ChildProcess> {
     },
   );
   const deadline = Date.now() + 10_000;
-  while (!(await answersPing(port))) {
+  while (!(await answersPing(port)) || child.exitCode !== null) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`redis-server on port ${port} did not answer PING`);
@@ -123,21 +125,26 @@ async function waitUntilReady(stack: TestStack, timeoutMs: number): Promise<Answ
 
 describe('when Redis goes down', () => {
   let port: number;
+  /** Every redis-server this suite started, so a failed test cannot leave one running. */
+  const servers: ChildProcess[] = [];
   let redis: ChildProcess;
   let stack: TestStack;
   beforeAll(async () => {
     port = await freePort();
     redis = await startRedisServer(port);
+    servers.push(redis);
     stack = await startStack({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
   });
   afterAll(async () => {
     // With Redis gone for good, QueueEvents.close() inside stack.close() never settles, so the
     // last test brings Redis back first; the bound keeps a failure there from hanging the run.
-    const outcome = await within(
-      stack.close().then(() => 'closed'),
-      15_000,
-    ).catch((error: unknown) => `failed: ${String(error)}`);
-    await killProcess(redis);
+    const closing = Promise.resolve()
+      .then(() => stack.close())
+      .then(() => 'closed');
+    const outcome = await within(closing, 15_000).catch(
+      (error: unknown) => `failed: ${String(error)}`,
+    );
+    for (const server of servers) await killProcess(server);
     expect(outcome).toBe('closed');
   }, 30_000);
 
@@ -160,17 +167,15 @@ describe('when Redis goes down', () => {
 
   it('reports Redis as not ok on /readyz with 503', async () => {
     const ready = await readiness(stack);
-    console.log(
-      `/readyz with Redis down: ${ready.status} in ${ready.ms.toFixed(1)} ms`,
-      ready.body,
-    );
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: 'not ready', checks: { database: 'ok' } });
     expect((ready.body.checks as { redis: string }).redis).not.toBe('ok');
   });
 
   it('accepts and persists replies again once Redis is back', async () => {
+    await killProcess(redis);
     redis = await startRedisServer(port);
+    servers.push(redis);
     expect((await waitUntilReady(stack, 15_000)).status).toBe(200);
     const after = await postReply(stack, unique('after the outage'), { prefer: 'wait=10' });
     expect(after.status).toBe(200);
@@ -199,7 +204,6 @@ describe('when PostgreSQL refuses connections', () => {
       [stack.database.name],
     );
     during = await postReply(stack, message);
-    console.log(`PostgreSQL outage: ${during.status} in ${during.ms.toFixed(1)} ms`, during.body);
   });
   afterAll(async () => {
     // close() drops the database, which needs connections allowed again.
@@ -224,10 +228,6 @@ describe('when PostgreSQL refuses connections', () => {
 
   it('reports the database as not ok on /readyz with 503', async () => {
     const ready = await readiness(stack);
-    console.log(
-      `/readyz with PostgreSQL down: ${ready.status} in ${ready.ms.toFixed(1)} ms`,
-      ready.body,
-    );
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: 'not ready', checks: { redis: 'ok' } });
     expect((ready.body.checks as { database: string }).database).not.toBe('ok');

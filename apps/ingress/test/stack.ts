@@ -136,8 +136,9 @@ export async function startStack(
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       await worker?.close(5000);
-      await queueEvents.close();
-      await queue.close();
+      // With Redis down (outage tests) closing BullMQ objects would wait forever.
+      await within(2000, queueEvents.close());
+      await within(2000, queue.close());
       producer.disconnect();
       eventsConnection.disconnect();
       workerConnection?.disconnect();
@@ -180,4 +181,15 @@ async function seedTestRows(database: TestDatabase): Promise<TestSeed> {
     otherTicketId: otherTicket!.id,
     guestTicketId: guestTicket!.id,
   };
+}
+
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -22,7 +22,7 @@ export interface ReplyWorker {
    * Stops fetching and waits for active jobs up to `timeoutMs`, then abandons the rest: they
    * stall and another worker re-runs them, and the dedupe key keeps that safe.
    */
-  close(timeoutMs: number): Promise<void>;
+  close(timeoutMs: number): Promise<'drained' | 'abandoned'>;
 }
 
 export function startReplyWorker(options: ReplyWorkerOptions): ReplyWorker {
@@ -70,13 +70,15 @@ export function startReplyWorker(options: ReplyWorkerOptions): ReplyWorker {
       });
       const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
       clearTimeout(timer);
-      if (outcome === 'timeout') {
-        logger.warn(
-          { timeoutMs },
-          'active reply jobs did not finish in time; abandoning them to be retried',
-        );
-        await worker.close(true);
-      }
+      if (outcome === 'closed') return 'drained';
+      // Not worker.close(true): once close() has begun, BullMQ returns that same pending promise,
+      // which waits for the very jobs being abandoned. Stop waiting; their locks lapse and
+      // another worker re-runs them (the dedupe key keeps that safe).
+      logger.warn(
+        { timeoutMs },
+        'active reply jobs did not finish in time; abandoning them to be retried',
+      );
+      return 'abandoned';
     },
   };
 }

@@ -121,13 +121,16 @@ async function until<T>(
   what: string,
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs = 10_000,
+  /** More to print on timeout, e.g. a child process's log. */
+  context: () => string = () => '',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${context()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -161,11 +164,15 @@ async function blockedBackends(): Promise<number> {
   return rows[0]!.n;
 }
 
-async function waitUntilBlockedMidTransaction(job: Job, backends = 1): Promise<void> {
-  await until(`job ${job.id} to be active`, async () => (await job.getState()) === 'active');
-  await until(`${backends} worker transaction(s) to wait on the ticket row`, async () => {
-    return (await blockedBackends()) >= backends;
-  });
+async function waitUntilBlockedMidTransaction(
+  job: Job,
+  backends = 1,
+  context?: () => string,
+): Promise<void> {
+  const active = async () => (await job.getState()) === 'active';
+  await until(`job ${job.id} to be active`, active, 10_000, context);
+  const blocked = async () => (await blockedBackends()) >= backends;
+  await until(`${backends} transaction(s) to wait on the ticket row`, blocked, 10_000, context);
 }
 
 /** An in-process reply worker on this file's prefix, closed when the test ends. */
@@ -192,7 +199,7 @@ interface WorkerProcess {
   child: ChildProcess;
   /** Resolves with the exit code (null when killed by a signal) once the process is gone. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
+  output: () => string;
 }
 
 /** `ticketflow serve --worker` as a real child process; SIGKILLed when the test ends. */
@@ -313,7 +320,7 @@ describe('one reply per accepted request, however often BullMQ delivers it', () 
     const data = replyJob(ticketId);
     const job = await enqueue(data);
     const doomed = spawnWorker();
-    await waitUntilBlockedMidTransaction(job);
+    await waitUntilBlockedMidTransaction(job, 1, doomed.output);
     // Inserted but uncommitted: nobody else can see the reply yet.
     expect(await replyCount({ dedupe_key: data.dedupeKey })).toBe(0);
 

@@ -109,13 +109,16 @@ async function until<T>(
   what: string,
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs = 10_000,
+  /** More to print on timeout, e.g. a child process's log. */
+  context: () => string = () => '',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${context()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -138,21 +141,23 @@ async function lockTicket(ticketId: number): Promise<{ release(): Promise<void> 
   return { release };
 }
 
-async function waitUntilBlockedMidTransaction(job: Job): Promise<void> {
-  await until(`job ${job.id} to be active`, async () => (await job.getState()) === 'active');
-  await until('the worker transaction to wait on the ticket row', async () => {
+async function waitUntilBlockedMidTransaction(job: Job, worker: WorkerProcess): Promise<void> {
+  const active = async () => (await job.getState()) === 'active';
+  await until(`job ${job.id} to be active`, active, 10_000, worker.output);
+  const blocked = async () => {
     const { rows } = await db.raw<{ rows: { n: number }[] }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
     return rows[0]!.n > 0;
-  });
+  };
+  await until('the worker transaction to wait on the ticket row', blocked, 10_000, worker.output);
 }
 
 interface WorkerProcess {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
+  output: () => string;
 }
 
 /** `ticketflow serve --worker` as a real child process; SIGKILLed if a test leaves it running. */
@@ -237,7 +242,7 @@ describe('SIGTERM on a worker process', () => {
     const data = replyJob(ticketId);
     const job = await enqueue(data);
     const worker = spawnWorker(SHUTDOWN_MS);
-    await waitUntilBlockedMidTransaction(job);
+    await waitUntilBlockedMidTransaction(job, worker);
 
     const signalledAt = Date.now();
     worker.child.kill('SIGTERM');
@@ -275,7 +280,7 @@ describe('SIGTERM on a worker process', () => {
     const data = replyJob(ticketId);
     const job = await enqueue(data);
     const worker = spawnWorker(SHUTDOWN_MS);
-    await waitUntilBlockedMidTransaction(job);
+    await waitUntilBlockedMidTransaction(job, worker);
 
     const signalledAt = Date.now();
     worker.child.kill('SIGTERM');

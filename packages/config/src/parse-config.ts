@@ -190,8 +190,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       attachments: e.TICKETFLOW_MAX_ATTACHMENTS,
       attachmentBytes: e.TICKETFLOW_MAX_ATTACHMENT_BYTES,
       attachmentsTotalBytes: e.TICKETFLOW_MAX_ATTACHMENTS_TOTAL_BYTES,
-      attachmentExtensions: e.TICKETFLOW_ATTACHMENT_EXTENSIONS.map(
-        (x) => (x.startsWith('.') ? x : `.${x}`).toLowerCase(),
+      attachmentExtensions: e.TICKETFLOW_ATTACHMENT_EXTENSIONS.map((x) =>
+        (x.startsWith('.') ? x : `.${x}`).toLowerCase(),
       ),
     },
     rateLimits: {

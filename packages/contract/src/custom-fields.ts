@@ -30,12 +30,21 @@ export function readCustomFields(value: FormValue | undefined): CustomFieldInput
   if (isEmptyList(value)) return [];
   if (value instanceof Map) return [...value].map(([key, v]) => entry(key, v));
   if (typeof value !== 'string') {
-    throw apiError('invalid_parameter', 'customfields', 'send base64 of a PHP serialized array, or an object of field ids or names to values');
+    throw apiError(
+      'invalid_parameter',
+      'customfields',
+      'send base64 of a PHP serialized array, or an object of field ids or names to values',
+    );
   }
   const text = value.trim();
-  if (text.startsWith('{')) return fromJson(text);
+  if (text.startsWith('{') || text.startsWith('[')) return fromJson(text);
   const bytes = decodeBase64(text);
-  if (!bytes) throw apiError('invalid_parameter', 'customfields', 'not valid base64 (send base64_encode(serialize($array)))');
+  if (!bytes)
+    throw apiError(
+      'invalid_parameter',
+      'customfields',
+      'not valid base64 (send base64_encode(serialize($array)))',
+    );
   const decoded = bytes.toString('utf8').trim();
   if (decoded.startsWith('{')) return fromJson(decoded);
   if (decoded === '[]' || decoded === '') return [];
@@ -50,10 +59,16 @@ function fromJson(text: string): CustomFieldInput[] {
     throw apiError('invalid_parameter', 'customfields', 'not a valid JSON object');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw apiError('invalid_parameter', 'customfields', 'the JSON must be an object of field ids or names to values');
+    throw apiError(
+      'invalid_parameter',
+      'customfields',
+      'the JSON must be an object of field ids or names to values',
+    );
   }
   // Object.keys lists `__proto__` as the own key JSON.parse made it; nothing is assigned anywhere.
-  return Object.keys(parsed).map((key) => entry(key, (parsed as Record<string, unknown>)[key] as FormValue));
+  return Object.keys(parsed).map((key) =>
+    entry(key, (parsed as Record<string, unknown>)[key] as FormValue),
+  );
 }
 
 function entry(key: string, value: FormValue | PhpScalar): CustomFieldInput {
@@ -67,7 +82,11 @@ function stringify(field: number | string, value: FormValue | PhpScalar): string
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   // A PHP true is how a ticked tickbox is most often serialized; WHMCS stores tickboxes as "on".
   if (typeof value === 'boolean') return value ? 'on' : '';
-  throw apiError('invalid_parameter', 'customfields', `the value of ${JSON.stringify(String(field))} must be a single value, not a list`);
+  throw apiError(
+    'invalid_parameter',
+    'customfields',
+    `the value of ${JSON.stringify(String(field))} must be a single value, not a list`,
+  );
 }
 
 /**
@@ -80,12 +99,24 @@ export function resolveCustomFields(
 ): Array<{ fieldId: number; value: string }> {
   const resolved = new Map<number, string>();
   for (const input of inputs) {
-    const field =
-      typeof input.field === 'number'
-        ? definitions.find((d) => d.id === input.field)
-        : definitions.find((d) => d.name === input.field);
-    const label = typeof input.field === 'number' ? String(input.field) : JSON.stringify(input.field);
-    if (!field) throw apiError('invalid_custom_field', `${label} does not exist for this ticket's department`);
+    const matches = definitions.filter(
+      (d) => (typeof input.field === 'number' ? d.id : d.name) === input.field,
+    );
+    const label =
+      typeof input.field === 'number' ? String(input.field) : JSON.stringify(input.field);
+    const field = matches[0];
+    if (!field)
+      throw apiError(
+        'invalid_custom_field',
+        `${label} does not exist for this ticket's department`,
+      );
+    // API.md §5: a name must match exactly one field of the department.
+    if (matches.length > 1) {
+      throw apiError(
+        'invalid_custom_field',
+        `${label} names ${matches.length} fields of this department; send its id (${matches.map((d) => d.id).join(', ')})`,
+      );
+    }
     checkValue(field, input.value);
     // Sent twice (by id and by name): the last one wins, as PHP arrays do.
     resolved.set(field.id, input.value);
@@ -99,15 +130,26 @@ function checkValue(field: CustomFieldDefinition, value: string): void {
     throw apiError('invalid_custom_field', `${label}: the value exceeds 64 KiB`);
   }
   if (field.type === 'dropdown' && value !== '' && !field.options.includes(value)) {
-    throw apiError('invalid_custom_field', `${label}: ${JSON.stringify(value)} is not one of ${field.options.join(', ')}`);
+    throw apiError(
+      'invalid_custom_field',
+      `${label}: ${JSON.stringify(value)} is not one of ${field.options.join(', ')}`,
+    );
   }
   if (field.type === 'tickbox' && value !== '' && value !== 'on') {
     throw apiError('invalid_custom_field', `${label}: a tickbox takes "on" or an empty value`);
   }
   if (field.regex && value !== '') {
     const pattern = compilePattern(field.regex);
-    if (!pattern) throw apiError('invalid_custom_field', `${label}: its validation pattern is invalid; ask an administrator to fix it`);
-    if (!pattern.test(value)) throw apiError('invalid_custom_field', `${label}: the value does not match the field's pattern`);
+    if (!pattern)
+      throw apiError(
+        'invalid_custom_field',
+        `${label}: its validation pattern is invalid; ask an administrator to fix it`,
+      );
+    if (!pattern.test(value))
+      throw apiError(
+        'invalid_custom_field',
+        `${label}: the value does not match the field's pattern`,
+      );
   }
 }
 
@@ -115,7 +157,9 @@ function checkValue(field: CustomFieldDefinition, value: string): void {
 function compilePattern(source: string): RegExp | undefined {
   const delimited = /^\/(.*)\/([a-z]*)$/s.exec(source);
   try {
-    return delimited ? new RegExp(delimited[1]!, delimited[2]!.replace(/[^imsu]/g, '')) : new RegExp(source);
+    return delimited
+      ? new RegExp(delimited[1]!, delimited[2]!.replace(/[^imsu]/g, ''))
+      : new RegExp(source);
   } catch {
     return undefined;
   }

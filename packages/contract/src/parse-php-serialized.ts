@@ -13,23 +13,46 @@ const MAX_ENTRIES = 1000;
  * instantiated: the result is a list of pairs, never an object whose keys could reach a
  * prototype. Numeric-string keys become integers, as PHP does (`s:1:"1"` is `i:1`).
  */
-export function parsePhpSerializedArray(input: Buffer): Array<[key: number | string, value: PhpScalar]> {
+export function parsePhpSerializedArray(
+  input: Buffer,
+): Array<[key: number | string, value: PhpScalar]> {
   const reader: Reader = new Reader(input);
   const kind = reader.peekKind();
-  if (kind !== 'a') reader.fail(refusal(kind, 'the top level') ?? 'expected a serialized array (a:N:{…})');
+  if (kind !== 'a')
+    reader.fail(refusal(kind, 'the top level') ?? 'expected a serialized array (a:N:{…})');
   reader.expect('a:');
   const count = reader.readInt(':');
+  // PHP's count is unsigned: unserialize('a:-1:{}') is false.
+  if (count < 0) reader.fail(`the entry count ${count} is negative`);
   if (count > MAX_ENTRIES) reader.fail(`more than ${MAX_ENTRIES} entries`);
   reader.expect('{');
   const pairs: Array<[number | string, PhpScalar]> = [];
   for (let i = 0; i < count; i++) {
-    const key = reader.readScalar('a key');
-    if (typeof key !== 'string' && typeof key !== 'number') reader.fail('array keys must be integers or strings');
-    pairs.push([typeof key === 'string' && /^(0|-?[1-9]\d*)$/.test(key) && Number.isSafeInteger(Number(key)) ? Number(key) : key, reader.readScalar('a value')]);
+    const next = reader.peekKind();
+    if (next === '}') reader.fail(`the array declares ${count} entries but holds ${i}`);
+    // PHP keys are i: or s: only; unserialize('a:1:{d:1.5;s:1:"x";}') is false.
+    if (next !== 'i' && next !== 's') {
+      reader.fail(
+        reader.atEnd()
+          ? 'the data ends too early'
+          : (refusal(next, 'a key') ?? 'array keys must be integers or strings'),
+      );
+    }
+    const key = reader.readScalar('a key') as number | string;
+    pairs.push([phpKey(key), reader.readScalar('a value')]);
+  }
+  if (!reader.atEnd() && reader.peekKind() !== '}') {
+    reader.fail(`the array declares ${count} entries but holds more`);
   }
   reader.expect('}');
   if (!reader.atEnd()) reader.fail('unexpected data after the array');
   return pairs;
+}
+
+/** PHP casts canonical integer strings to integer keys: `s:1:"1"` and `i:1` are one key. */
+function phpKey(key: number | string): number | string {
+  const isCanonicalInt = typeof key === 'string' && /^(0|-?[1-9]\d*)$/.test(key);
+  return isCanonicalInt && Number.isSafeInteger(Number(key)) ? Number(key) : key;
 }
 
 function refusal(kind: string, where: string): string | undefined {
@@ -62,13 +85,19 @@ class Reader {
   }
 
   fail(reason: string): never {
-    throw apiError('invalid_parameter', 'customfields', `not a valid PHP serialized array: ${reason} (at byte ${this.pos})`);
+    throw apiError(
+      'invalid_parameter',
+      'customfields',
+      `not a valid PHP serialized array: ${reason} (at byte ${this.pos})`,
+    );
   }
 
   expect(text: string): void {
     for (let i = 0; i < text.length; i++) {
       if (this.bytes[this.pos + i] !== text.charCodeAt(i)) {
-        this.fail(this.pos + i >= this.bytes.length ? 'the data ends too early' : `expected "${text}"`);
+        this.fail(
+          this.pos + i >= this.bytes.length ? 'the data ends too early' : `expected "${text}"`,
+        );
       }
     }
     this.pos += text.length;
@@ -77,7 +106,10 @@ class Reader {
   /** Digits (with an optional minus) up to `end`, which is consumed. */
   readInt(end: string): number {
     const text = this.readUntil(end);
-    if (!/^-?\d{1,18}$/.test(text) || !Number.isSafeInteger(Number(text))) this.fail(`"${text.slice(0, 20)}" is not an integer PHP can hold`);
+    if (!/^-?\d+$/.test(text)) this.fail(`"${text.slice(0, 20)}" is not an integer`);
+    if (!Number.isSafeInteger(Number(text))) {
+      this.fail(`"${text.slice(0, 20)}" is outside ±2^53, the integers this server accepts`);
+    }
     return Number(text);
   }
 
@@ -100,18 +132,23 @@ class Reader {
         this.expect('d:');
         const text = this.readUntil(';');
         const value = Number(text);
-        if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) || !Number.isFinite(value)) this.fail(`"${text.slice(0, 20)}" is not a float`);
+        if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) || !Number.isFinite(value))
+          this.fail(`"${text.slice(0, 20)}" is not a float`);
         return value;
       }
       case 's': {
         this.expect('s:');
         const length = this.readInt(':');
-        if (length < 0 || length > this.bytes.length - this.pos - 3) this.fail(`a string claims ${length} bytes but the data is shorter`);
+        if (length < 0 || length > this.bytes.length - this.pos - 3)
+          this.fail(`a string claims ${length} bytes but the data is shorter`);
         this.expect('"');
         const raw = this.bytes.subarray(this.pos, this.pos + length);
         this.pos += length;
         // A length that is off (characters counted instead of UTF-8 bytes) lands here.
-        if (this.bytes[this.pos] !== 0x22) this.fail(`a string's declared length ${length} does not match its bytes (s:N counts UTF-8 bytes)`);
+        if (this.bytes[this.pos] !== 0x22)
+          this.fail(
+            `a string's declared length ${length} does not match its bytes (s:N counts UTF-8 bytes)`,
+          );
         this.expect('";');
         const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
         try {
@@ -121,14 +158,18 @@ class Reader {
         }
       }
       default:
-        return this.fail(refusal(kind, what) ?? (this.atEnd() ? 'the data ends too early' : `unknown type "${kind}"`));
+        return this.fail(
+          refusal(kind, what) ??
+            (this.atEnd() ? 'the data ends too early' : `unknown type "${kind}"`),
+        );
     }
   }
 
   private readUntil(end: string): string {
     const at = this.bytes.indexOf(end.charCodeAt(0), this.pos);
     // Tokens are short; a missing terminator within 32 bytes is garbage, not a long number.
-    if (at === -1 || at - this.pos > 32) this.fail(at === -1 ? 'the data ends too early' : `expected "${end}"`);
+    if (at === -1 || at - this.pos > 32)
+      this.fail(at === -1 ? 'the data ends too early' : `expected "${end}"`);
     const text = this.bytes.toString('latin1', this.pos, at);
     this.pos = at + 1;
     return text;

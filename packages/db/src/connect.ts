@@ -1,4 +1,5 @@
 import knex, { type Knex } from 'knex';
+import pg from 'pg';
 import { migrationSource } from './migrations/index.ts';
 
 export type Db = Knex;
@@ -34,14 +35,15 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
  */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   // Managed servers may not let the app into `postgres`: only go there when the target is missing.
-  const probe = createDb(databaseUrl, 1);
+  // A bare client: knex would print its own warning for the expected "does not exist".
+  const probe = new pg.Client({ connectionString: databaseUrl });
   try {
-    await probe.raw('select 1');
+    await probe.connect();
     return false;
   } catch (error) {
     if ((error as { code?: string }).code !== '3D000') throw error;
   } finally {
-    await probe.destroy();
+    await probe.end().catch(() => undefined);
   }
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));

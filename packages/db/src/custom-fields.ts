@@ -2,14 +2,29 @@ import type { CustomFieldDefinition } from '@ticketflow/contract';
 import type { Db } from './connect.ts';
 
 /** The custom fields of a department: what a reply's values are checked against. */
-export async function listCustomFields(db: Db, departmentId: number): Promise<CustomFieldDefinition[]> {
+export async function listCustomFields(
+  db: Db,
+  departmentId: number,
+): Promise<CustomFieldDefinition[]> {
   const rows = await db('custom_fields')
     .where({ department_id: departmentId })
     .orderBy('id')
     .select<
-      { id: number; name: string; type: CustomFieldDefinition['type']; options: string[]; regex: string | null }[]
+      {
+        id: number;
+        name: string;
+        type: CustomFieldDefinition['type'];
+        options: string[];
+        regex: string | null;
+      }[]
     >('id', 'name', 'type', 'options', 'regex');
-  return rows.map((r) => ({ id: r.id, name: r.name, type: r.type, options: r.options, regex: r.regex }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    options: r.options,
+    regex: r.regex,
+  }));
 }
 
 /** A ticket's custom field values, as get-ticket lists them. */

@@ -33,6 +33,29 @@ export type InsertOutcome = 'inserted' | 'duplicate';
  * (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers.
  */
 export async function insertReply(db: Db, reply: NewReply): Promise<InsertOutcome> {
+  try {
+    return await insertInTransaction(db, reply);
+  } catch (error) {
+    if (await isConcurrentDuplicate(db, reply, error)) return 'duplicate';
+    throw error;
+  }
+}
+
+/**
+ * Two deliveries of one job (a stalled re-run beside the original, say) can both pass the
+ * `ON CONFLICT (dedupe_key)` check before either inserts. The later one then trips the
+ * `reply_uid` unique index, which is not an arbiter, and gets 23505 instead of DO NOTHING.
+ * Same reply id and dedupe key already committed: that is a duplicate, not a refusal.
+ */
+async function isConcurrentDuplicate(db: Db, reply: NewReply, error: unknown): Promise<boolean> {
+  if ((error as { code?: unknown }).code !== '23505') return false;
+  const row = await db('ticket_replies')
+    .where({ reply_uid: reply.replyUid, dedupe_key: reply.dedupeKey })
+    .first('id');
+  return row !== undefined;
+}
+
+function insertInTransaction(db: Db, reply: NewReply): Promise<InsertOutcome> {
   return db.transaction(async (trx) => {
     const inserted = await trx('ticket_replies')
       .insert({

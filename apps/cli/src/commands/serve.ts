@@ -26,15 +26,18 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const key = modes.ingress ? loadVerificationKey(config) : undefined;
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   const producer = createRedis(config.redisUrl, 'producer');
+  const connections = [producer];
   const closers: Array<() => Promise<unknown>> = [];
 
   let app;
   if (modes.ingress && key) {
     const queue = createReplyQueue(producer, config.queuePrefix, config.worker);
-    const events = createReplyQueueEvents(
-      createRedis(config.redisUrl, 'worker'),
-      config.queuePrefix,
-    );
+    const eventsConnection = createRedis(config.redisUrl, 'worker');
+    connections.push(eventsConnection);
+    const events = createReplyQueueEvents(eventsConnection, config.queuePrefix);
+    // Outages reach the log once through pino, not as raw stacks from BullMQ's default handler.
+    queue.on('error', (error) => logger.warn({ err: error.message }, 'reply queue: Redis error'));
+    events.on('error', (error) => logger.warn({ err: error.message }, 'queue events: Redis error'));
     closers.push(
       () => queue.close(),
       () => events.close(),
@@ -61,10 +64,12 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     app = createHealthApp({ db, redis: producer, logger, accessLog: config.accessLog });
   }
 
-  const replyWorker = modes.worker
+  const workerConnection = modes.worker ? createRedis(config.redisUrl, 'worker') : undefined;
+  if (workerConnection) connections.push(workerConnection);
+  const replyWorker = workerConnection
     ? startReplyWorker({
         db,
-        connection: createRedis(config.redisUrl, 'worker'),
+        connection: workerConnection,
         prefix: config.queuePrefix,
         concurrency: config.worker.concurrency,
         lockDurationMs: config.worker.lockDurationMs,
@@ -93,14 +98,31 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
       replyWorker?.close(config.shutdownTimeoutMs),
     ]);
     clearTimeout(forceClose);
-    for (const close of closers) await close().catch(() => undefined);
-    await producer.quit().catch(() => undefined);
-    await db.destroy();
+    // Closing BullMQ objects waits on Redis; with Redis down that would never end.
+    for (const close of closers) await within(CLOSE_STEP_MS, close());
+    for (const connection of connections) connection.disconnect();
+    // An abandoned job still holds a pooled connection that destroy() would wait for; PostgreSQL
+    // rolls that transaction back when this process exits.
+    await within(CLOSE_STEP_MS, db.destroy());
     logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', (s) => void shutdown(s));
   process.on('SIGINT', (s) => void shutdown(s));
+}
+
+/** How long each shutdown step may wait on Redis or PostgreSQL before it is abandoned. */
+const CLOSE_STEP_MS = 2000;
+
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function listen(
