@@ -179,13 +179,5 @@ describe('parseForm', () => {
       // A dense array of 10^8 slots would take 800 MB; the parse itself needs a few KB.
       expect(grown).toBeLessThan(16 * 1024 * 1024);
     });
-
-    it('does not walk the holes of a sparse huge index (a 14-byte body must not buy seconds of CPU)', () => {
-      // A walk over every index up to 10^8 takes about 3 s; reading only the keys present takes
-      // microseconds. The bound sits far from both. (a[4294967294]=x would cost minutes.)
-      const started = performance.now();
-      parseForm('a[99999999]=x');
-      expect(performance.now() - started).toBeLessThan(500);
-    });
   });
 });

@@ -1,6 +1,6 @@
 import { decodeBase64 } from './decode-base64.ts';
 import { apiError } from './errors.ts';
-import { isEmptyList, type FormValue } from './form-value.ts';
+import { isEmptyList, type FormMap, type FormValue } from './form-value.ts';
 import { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.ts';
 
 /** One custom field value as sent: the field by id or by name. */
@@ -28,7 +28,7 @@ export const MAX_CUSTOM_FIELD_BYTES = 64 * 1024;
  */
 export function readCustomFields(value: FormValue | undefined): CustomFieldInput[] {
   if (isEmptyList(value)) return [];
-  if (value instanceof Map) return [...value].map(([key, v]) => entry(key, v));
+  if (value instanceof Map) return [...(value as FormMap)].map(([key, v]) => entry(key, v));
   if (typeof value !== 'string') {
     throw apiError(
       'invalid_parameter',

@@ -51,7 +51,7 @@ async function isConcurrentDuplicate(db: Db, reply: NewReply, error: unknown): P
   if ((error as { code?: unknown }).code !== '23505') return false;
   const row = await db('ticket_replies')
     .where({ reply_uid: reply.replyUid, dedupe_key: reply.dedupeKey })
-    .first('id');
+    .first<{ id: number } | undefined>('id');
   return row !== undefined;
 }
 
