@@ -23,6 +23,7 @@ import type { Redis } from 'ioredis';
 import { enqueueReply, newReplyId } from './enqueue-reply.ts';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { consumeRateLimits } from './rate-limit.ts';
+import { readTicketRef } from './read-ticket-ref.ts';
 import { findReplyState } from './reply-state.ts';
 import { validateReply, type ReplyLookups } from './validate-reply.ts';
 
@@ -48,21 +49,34 @@ export function createAddTicketReply(
   deps: AddTicketReplyDeps,
   endpointParameters: ReadonlySet<string> = new Set(),
 ): Handler {
-  const lookups: ReplyLookups = {
-    findTicket: (ref) => findTicket(deps.db, ref),
+  const lookups: Omit<ReplyLookups, 'findTicket'> = {
     clientExists: (id) => clientExists(deps.db, id),
     contactBelongsTo: (contact, client) => contactBelongsTo(deps.db, contact, client),
     findStatusTitle: (name) => findStatusTitle(deps.db, name),
     listCustomFields: (departmentId) => listCustomFields(deps.db, departmentId),
   };
 
+  /** The ticket the request names, or undefined when it names none (validation says why). */
+  const findTicketOf = async (req: ApiRequest) => {
+    let ref;
+    try {
+      ref = readTicketRef(req.fields);
+    } catch {
+      return undefined;
+    }
+    return findTicket(deps.db, ref);
+  };
+
   return async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {
     const idempotencyKey = readIdempotencyKey(req.header('idempotency-key'));
+    // The ticket is looked up once, before the rate limit, so the per-ticket count keys on its
+    // id however the request spells it (`5`, `005`, its ticketnum).
+    const named = await findTicketOf(req);
     const rateHeaders = await consumeRateLimits(deps.redis, deps.queuePrefix, [
       { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
       {
         scope: 'ticket',
-        id: rateLimitTicketKey(req),
+        id: named ? `id:${named.id}` : `unknown:${req.principal.sub}`,
         perMinute: deps.rateLimits.perTicketPerMinute,
       },
     ]);
@@ -75,7 +89,7 @@ export function createAddTicketReply(
       endpointParameters,
       messageLimitBytes: deps.messageLimitBytes,
       now: receivedAt,
-      lookups,
+      lookups: { ...lookups, findTicket: () => Promise.resolve(named) },
     });
     const replyid = newReplyId(receivedAt.getTime());
     const candidate: ReplyJob = {
@@ -141,19 +155,6 @@ export function createAddTicketReply(
       });
     return { status: 200, body, headers };
   };
-}
-
-/**
- * The ticket a request aims at, as sent: the limit is counted before validation, so a flood of
- * bad requests at one ticket is throttled too.
- */
-function rateLimitTicketKey(req: ApiRequest): string {
-  const id = req.fields.get('ticketid');
-  if (typeof id === 'string' || typeof id === 'number')
-    return `id:${String(id).trim().slice(0, 32)}`;
-  const num = req.fields.get('ticketnum');
-  if (typeof num === 'string') return `num:${num.trim().slice(0, 32)}`;
-  return 'none';
 }
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters (IETF httpapi draft), as a string. */

@@ -1,4 +1,4 @@
-import { apiError, readPositiveInt, readText, readTicketNumber } from '@ticketflow/contract';
+import { apiError, readText } from '@ticketflow/contract';
 import {
   findTicket,
   getTicketDetail,
@@ -8,21 +8,14 @@ import {
   type StoredReply,
 } from '@ticketflow/db';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
+import { readTicketRef } from './read-ticket-ref.ts';
 import { mayReachTicket } from './ticket-access.ts';
 
 /** WHMCS/Keliweb GetTicket: the ticket and its replies, with the same reach as replying. */
 export function createGetTicket(db: Db): Handler {
   return async function getTicket(req: ApiRequest): Promise<ApiResponse> {
     if (req.principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot read tickets');
-    const idValue = nonEmpty(req.fields.get('ticketid'));
-    const numValue = nonEmpty(req.fields.get('ticketnum'));
-    const ref =
-      idValue !== undefined
-        ? { id: readPositiveInt('ticketid', idValue) }
-        : numValue !== undefined
-          ? { num: readTicketNumber(numValue) }
-          : undefined;
-    if (!ref) throw apiError('ticket_required');
+    const ref = readTicketRef(req.fields);
     const sortValue = nonEmpty(req.fields.get('repliessort'));
     const sort = sortValue === undefined ? 'ASC' : readText('repliessort', sortValue).toUpperCase();
     if (sort !== 'ASC' && sort !== 'DESC')

@@ -6,7 +6,6 @@ import {
   readBoolean,
   readPositiveInt,
   readText,
-  readTicketNumber,
   readCustomFields,
   resolveCustomFields,
   type CustomFieldDefinition,
@@ -17,6 +16,8 @@ import {
 } from '@ticketflow/contract';
 import type { TicketRef, TicketSummary } from '@ticketflow/db';
 import type { Principal } from './principal.ts';
+import { readTicketRef } from './read-ticket-ref.ts';
+import { mayReachTicket } from './ticket-access.ts';
 import { formatBytes } from './read-body.ts';
 
 /** The referential reads validation needs; one cheap indexed read each. */
@@ -99,19 +100,8 @@ export async function validateReply(input: {
 
   // 1. Ticket. A client token's reach is its own client's tickets; any other ticket answers
   //    exactly like a missing one, so ticket ids of other clients cannot be probed.
-  const ticketidValue = get('ticketid');
-  const ticketnumValue = get('ticketnum');
-  const ref: TicketRef | undefined =
-    ticketidValue !== undefined
-      ? { id: readPositiveInt('ticketid', ticketidValue) }
-      : ticketnumValue !== undefined
-        ? { num: readTicketNumber(ticketnumValue) }
-        : undefined;
-  if (!ref) throw apiError('ticket_required');
-  const ticket = await lookups.findTicket(ref);
-  if (!ticket || (principal.role === 'client' && ticket.clientId !== principal.clientid)) {
-    throw apiError('ticket_not_found');
-  }
+  const ticket = await lookups.findTicket(readTicketRef(fields));
+  if (!ticket || !mayReachTicket(principal, ticket)) throw apiError('ticket_not_found');
 
   // 2. Client. A client token replies as its own client only.
   const clientidValue = get('clientid');

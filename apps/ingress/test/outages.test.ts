@@ -218,9 +218,8 @@ describe('when PostgreSQL refuses connections', () => {
     expect(during.ms).toBeLessThan(2000);
   });
 
-  // Bug: error-response.ts isOutage does not know SQLSTATE 55000 ("database … is not currently
-  // accepting connections"), so a database closed to connections answers 500 internal_error.
-  it.fails('answers 503 service_unavailable with Retry-After (API.md §7)', () => {
+  // SQLSTATE 55000 ("database … is not currently accepting connections") is an outage too.
+  it('answers 503 service_unavailable with Retry-After (API.md §7)', () => {
     expect(during.status).toBe(503);
     expect(during.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(during.body).toMatchObject({ result: 'error', code: 'service_unavailable' });

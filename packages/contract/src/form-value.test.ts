@@ -95,13 +95,16 @@ describe('toFormValue', () => {
     });
   });
 
-  it('compacts sparse arrays instead of expanding them, so attachments[99999999] is one item', () => {
+  it('keeps the keys of a sparse array (PHP `customfields[7]=x`) instead of expanding it', () => {
     const sparse: unknown[] = [];
     sparse[3] = 'a';
     sparse[99_999_999] = 'b';
-    const value = toFormValue(sparse);
-    expect(value).toEqual(['a', 'b']);
-    expect(value).toHaveLength(2);
+    expect(toFormValue(sparse)).toEqual(
+      new Map([
+        ['3', 'a'],
+        ['99999999', 'b'],
+      ]),
+    );
   });
 
   it('reads only the items present in a sparse array, not every hole up to its length', () => {
@@ -120,7 +123,12 @@ describe('toFormValue', () => {
         return Reflect.has(target, key);
       },
     });
-    expect(toFormValue(watched)).toEqual(['a', 'b']);
+    expect(toFormValue(watched)).toEqual(
+      new Map([
+        ['10', 'a'],
+        ['1000000', 'b'],
+      ]),
+    );
     expect(indexReads).toBeLessThanOrEqual(4);
   });
 

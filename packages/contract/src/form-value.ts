@@ -19,9 +19,14 @@ export function toFormValue(value: unknown, depth = 0): FormValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return value;
   if (Array.isArray(value)) {
-    // Object.values visits only the items present; forEach would walk every hole up to
-    // `length`, and `attachments[4294967294]=x` (30 bytes) cost over a minute of CPU.
-    return Object.values(value).map((item) => toFormValue(item, depth + 1));
+    // Object.keys visits only the items present; walking `length` would let
+    // `attachments[4294967294]=x` (30 bytes) cost over a minute of CPU.
+    const keys = Object.keys(value);
+    if (keys.length === value.length) return value.map((item) => toFormValue(item, depth + 1));
+    // A sparse array is a PHP array with explicit keys (`customfields[7]=x`): keep the keys.
+    return new Map(
+      keys.map((key) => [key, toFormValue((value as unknown[])[Number(key)], depth + 1)]),
+    );
   }
   if (typeof value === 'object') {
     const out = new Map<string, FormValue>();

@@ -11,7 +11,10 @@ export function replyJobId(replyid: string): string {
 }
 
 const id = z.number().int().min(1).max(2_147_483_647);
-const shortText = z.string().min(1).max(255);
+/** PostgreSQL text cannot hold U+0000: refuse it at the contract, not in the worker's INSERT. */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly the character refused here
+const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000)');
+const shortText = text().min(1).max(255);
 const isoInstant = z.iso.datetime({ offset: true });
 /** API.md §9: inline attachment data, 256 KiB in all; its base64 is 349,528 characters. */
 const MAX_INLINE_DATA = 350_000;
@@ -46,22 +49,22 @@ export const replyJobV1 = z.strictObject({
   /** One id everywhere: the API answer, get-ticket, /replies/:replyid. */
   replyid: z.uuid(),
   /** Unique forever: idempotency scope+key, `email:<mailbox>:<Message-ID>`, or the replyid. */
-  dedupeKey: z.string().min(1).max(512),
+  dedupeKey: text().min(1).max(512),
   ticket: z.union([
     z.strictObject({ id }),
     z.strictObject({ num: z.string().regex(TICKET_NUMBER) }),
   ]),
   author,
   // API.md §4: a whitespace-only message is no message, whoever produced the job.
-  message: z.string().min(1).max(262_144).regex(/\S/, 'must not be blank'),
+  message: text().min(1).max(262_144).regex(/\S/, 'must not be blank'),
   markdown: z.boolean(),
   /** Staff replies only: a configured status title; null means the default (`Answered`). */
-  status: z.string().min(1).max(64).nullable(),
+  status: text().min(1).max(64).nullable(),
   noemail: z.boolean(),
   /** When the reply was written; null means when it is persisted. */
   created: isoInstant.nullable(),
   customfields: z
-    .array(z.strictObject({ field: z.union([id, shortText]), value: z.string().max(65_536) }))
+    .array(z.strictObject({ field: z.union([id, shortText]), value: text().max(65_536) }))
     .max(100),
   attachments: z
     .array(attachment)
@@ -74,8 +77,8 @@ export const replyJobV1 = z.strictObject({
     kind: z.enum(['api', 'email']),
     /** The token `sub` or bridge name that produced the job. */
     principal: shortText,
-    messageId: z.string().max(998).optional(),
-    inReplyTo: z.string().max(998).optional(),
+    messageId: text().max(998).optional(),
+    inReplyTo: text().max(998).optional(),
   }),
   receivedAt: isoInstant,
 });

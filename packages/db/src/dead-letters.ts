@@ -16,13 +16,13 @@ export async function recordDeadLetter(db: Db, letter: DeadLetter): Promise<void
       queue: letter.queue,
       job_id: letter.jobId,
       name: letter.name,
-      payload: JSON.stringify(letter.payload),
-      error: letter.error,
+      payload: JSON.stringify(letter.payload, withoutNul),
+      error: withoutNul('', letter.error),
       attempts: letter.attempts,
     })
     .onConflict(['queue', 'job_id'])
     .merge({
-      error: letter.error,
+      error: withoutNul('', letter.error),
       attempts: letter.attempts,
       failed_at: db.fn.now(),
       replayed_at: null,
@@ -50,4 +50,12 @@ export async function findDeadLetter(
       payload: row.payload,
     }
   );
+}
+
+/**
+ * jsonb refuses U+0000, and a job that died of one must still be recorded: the character is
+ * replaced in the stored copy (the original stays in BullMQ's failed set).
+ */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value;
 }
