@@ -3,8 +3,10 @@ import type { QueueEvents } from 'bullmq';
 import {
   apiError,
   apiErrorWithHeaders,
+  formatBytes,
   replyJobId,
   validateReplyJob,
+  type AttachmentLimits,
   type ReplyJob,
 } from '@ticketflow/contract';
 import {
@@ -16,6 +18,7 @@ import {
   findTicket,
   listCustomFields,
   releaseIdempotencyKey,
+  type BlobStore,
   type Db,
 } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
@@ -29,6 +32,8 @@ import { validateReply, type ReplyLookups } from './validate-reply.ts';
 
 export interface AddTicketReplyDeps {
   db: Db;
+  blobs: BlobStore;
+  attachmentLimits: AttachmentLimits;
   queue: ReplyQueue;
   queueEvents: QueueEvents;
   redis: Redis;
@@ -82,15 +87,26 @@ export function createAddTicketReply(
     ]);
 
     const receivedAt = new Date();
-    const { ticket, draft, warnings } = await validateReply({
+    const { ticket, draft, inline, warnings } = await validateReply({
       fields: req.fields,
-      fileCount: req.fileCount,
+      uploads: req.uploads,
+      attachmentLimits: deps.attachmentLimits,
       principal: req.principal,
       endpointParameters,
       messageLimitBytes: deps.messageLimitBytes,
       now: receivedAt,
       lookups: { ...lookups, findTicket: () => Promise.resolve(named) },
     });
+    // Attachment bytes never travel through Redis: they are staged, and the job references them.
+    for (const attachment of inline) {
+      const blob = await deps.blobs.write(attachment.data, attachment.data.length, () =>
+        apiError('payload_too_large', 'Attachment', formatBytes(attachment.data.length)),
+      );
+      draft.attachments.push({
+        name: attachment.originalName,
+        blob: { sha256: blob.sha256, size: blob.size },
+      });
+    }
     const replyid = newReplyId(receivedAt.getTime());
     const candidate: ReplyJob = {
       v: 1,

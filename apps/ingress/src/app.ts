@@ -3,17 +3,19 @@ import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { apiError } from '@ticketflow/contract';
-import type { Db } from '@ticketflow/db';
+import type { Config } from '@ticketflow/config';
+import { apiError, type AttachmentLimits } from '@ticketflow/contract';
+import type { BlobStore, Db } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
 import { createCors } from './cors.ts';
 import { createErrorResponder, markWhmcsRoute, type ErrorLimits } from './error-response.ts';
 import { createGetTicket } from './get-ticket.ts';
+import { createGetTicketAttachment } from './get-ticket-attachment.ts';
 import type { Handler } from './handler.ts';
 import { createReadiness, liveness } from './health.ts';
 import type { Principal } from './principal.ts';
-import { createBodyReader, fieldsOf } from './read-body.ts';
+import { createBodyReader, fieldsOf, uploadsOf } from './read-body.ts';
 import { createReplyStatus } from './reply-status.ts';
 import { routeTable } from './routes.ts';
 import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
@@ -29,14 +31,23 @@ export interface IngressDeps {
   logger: Logger;
   accessLog: boolean;
   corsOrigins: readonly string[];
-  limits: { bodyBytes: number; messageBytes: number; attachments: number; attachmentBytes: number };
+  blobs: BlobStore;
+  limits: Config['limits'];
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
   idempotencyTtlHours: number;
 }
 
 /** The ingress HTTP app: the route table of API.md §1 behind auth and body parsing. */
 export function createIngressApp(deps: IngressDeps): express.Express {
+  const attachmentLimits: AttachmentLimits = {
+    count: deps.limits.attachments,
+    bytes: deps.limits.attachmentBytes,
+    totalBytes: deps.limits.attachmentsTotalBytes,
+    extensions: deps.limits.attachmentExtensions,
+  };
   const replyDeps = {
+    blobs: deps.blobs,
+    attachmentLimits,
     db: deps.db,
     queue: deps.queue,
     queueEvents: deps.queueEvents,
@@ -49,6 +60,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   const routes = routeTable({
     addTicketReply: createAddTicketReply(replyDeps),
     getTicket: createGetTicket(deps.db),
+    getTicketAttachment: createGetTicketAttachment(deps.db, deps.blobs),
     replyStatus: createReplyStatus(deps.db, deps.queue),
     whmcsApi: createWhmcsApi({
       addticketreply: createAddTicketReply(replyDeps, WHMCS_TRANSPORT_FIELDS),
@@ -59,7 +71,10 @@ export function createIngressApp(deps: IngressDeps): express.Express {
   app.use(createCors(deps.corsOrigins));
   app.get('/healthz', liveness);
   app.get('/readyz', createReadiness(deps));
-  const readBody = createBodyReader(deps.limits);
+  const readBody = createBodyReader(
+    { bodyBytes: deps.limits.bodyBytes, ...attachmentLimits },
+    deps.blobs,
+  );
   const authenticate = (req: Request, res: Response, next: NextFunction) => {
     (res.locals as { principal: Principal }).principal = deps.verifyToken(
       req.headers.authorization,
@@ -75,7 +90,10 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     ];
     for (const method of route.methods) app[method](route.path, ...chain);
   }
-  return finish(app, deps);
+  return finish(app, {
+    logger: deps.logger,
+    limits: { bodyBytes: deps.limits.bodyBytes, ...attachmentLimits },
+  });
 }
 
 /** What a `serve --worker` process listens with: health only. */
@@ -85,7 +103,7 @@ export function createHealthApp(
   const app = baseApp(deps);
   app.get('/healthz', liveness);
   app.get('/readyz', createReadiness(deps));
-  return finish(app, { ...deps, limits: { bodyBytes: 0, attachmentBytes: 0, attachments: 0 } });
+  return finish(app, { logger: deps.logger, limits: { bodyBytes: 0, bytes: 0, count: 0 } });
 }
 
 function baseApp(deps: Pick<IngressDeps, 'logger' | 'accessLog'>): express.Express {
@@ -122,11 +140,10 @@ function finish(
 /** Runs a framework-free handler and writes its answer; thrown errors go to the error responder. */
 function adapt(handler: Handler) {
   return async (req: Request, res: Response): Promise<void> => {
-    const files = req.files;
     const result = await handler({
       principal: (res.locals as { principal: Principal }).principal,
       fields: fieldsOf(res),
-      fileCount: Array.isArray(files) ? files.length : 0,
+      uploads: uploadsOf(req),
       params: req.params as Record<string, string>,
       header: (name) => req.get(name),
     });

@@ -1,13 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, apiError, apiErrorWithHeaders } from '@ticketflow/contract';
-import { formatBytes } from './read-body.ts';
+import { ApiError, apiError, apiErrorWithHeaders, formatBytes } from '@ticketflow/contract';
 
 /** The limits error messages quote. */
 export interface ErrorLimits {
   bodyBytes: number;
-  attachmentBytes: number;
-  attachments: number;
+  /** Largest attachment. */
+  bytes: number;
+  /** Most attachments. */
+  count: number;
 }
 
 /** True on routes that answer the WHMCS way (`/includes/api.php`). */
@@ -57,14 +58,10 @@ function toApiError(error: unknown, limits: ErrorLimits): ApiError {
         return apiError(
           'payload_too_large',
           `Attachment "${e.field ?? ''}"`,
-          formatBytes(limits.attachmentBytes),
+          formatBytes(limits.bytes),
         );
       case 'LIMIT_FILE_COUNT':
-        return apiError(
-          'payload_too_large',
-          'Attachment count',
-          `${limits.attachments} attachments`,
-        );
+        return apiError('payload_too_large', 'Attachment count', `${limits.count} attachments`);
       case 'LIMIT_FIELD_VALUE':
         return apiError('payload_too_large', 'Request body', formatBytes(limits.bodyBytes));
       case 'LIMIT_FIELD_COUNT':

@@ -4,6 +4,8 @@ import {
   getTicketDetail,
   listCustomFieldValues,
   listReplies,
+  listReplyAttachments,
+  type ListedAttachment,
   type Db,
   type StoredReply,
 } from '@ticketflow/db';
@@ -29,6 +31,10 @@ export function createGetTicket(db: Db): Handler {
       listReplies(db, ticket.id, sort === 'ASC' ? 'asc' : 'desc'),
       listCustomFieldValues(db, ticket.id),
     ]);
+    const attachments = await listReplyAttachments(
+      db,
+      replies.map((r) => r.replyUid),
+    );
     return {
       status: 200,
       body: {
@@ -48,14 +54,24 @@ export function createGetTicket(db: Db): Handler {
         status: ticket.status,
         priority: ticket.priority,
         lastreply: ticket.lastReplyAt ? whmcsDate(ticket.lastReplyAt) : '',
-        replies: { reply: replies.map(toWhmcsReply) },
+        replies: {
+          reply: replies.map((r) =>
+            toWhmcsReply(
+              r,
+              attachments.filter((a) => a.replyUid === r.replyUid),
+            ),
+          ),
+        },
         customfields,
       },
     };
   };
 }
 
-function toWhmcsReply(reply: StoredReply): Record<string, unknown> {
+function toWhmcsReply(
+  reply: StoredReply,
+  attachments: readonly ListedAttachment[],
+): Record<string, unknown> {
   return {
     replyid: reply.replyUid,
     userid: reply.clientId ?? 0,
@@ -67,7 +83,7 @@ function toWhmcsReply(reply: StoredReply): Record<string, unknown> {
     message: reply.message,
     editor: reply.editor,
     messagehtml: reply.messageHtml,
-    attachments: [],
+    attachments: attachments.map((a) => ({ filename: a.filename, index: a.index })),
   };
 }
 

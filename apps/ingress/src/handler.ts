@@ -1,12 +1,13 @@
 import type { FormMap } from '@ticketflow/contract';
 import type { Principal } from './principal.ts';
+import type { StagedUpload } from './stage-uploads.ts';
 
 /** A request as handlers see it: parsed, authenticated, framework-free. */
 export interface ApiRequest {
   principal: Principal;
   fields: FormMap;
-  /** File parts received (multipart). */
-  fileCount: number;
+  /** File parts, already streamed into the blob store (multipart). */
+  uploads: readonly StagedUpload[];
   params: Readonly<Record<string, string>>;
   header(name: string): string | undefined;
 }

@@ -1,13 +1,25 @@
 import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import multer from 'multer';
-import { apiError, toFormValue, type FormMap, type FormValue } from '@ticketflow/contract';
+import {
+  apiError,
+  formatBytes,
+  toFormValue,
+  type AttachmentLimits,
+  type FormMap,
+  type FormValue,
+} from '@ticketflow/contract';
+import type { BlobStore } from '@ticketflow/db';
 import { MAX_FORM_FIELDS, parseForm } from './parse-form.ts';
+import { createUploadStager, type StagedUpload } from './stage-uploads.ts';
 
-export interface BodyLimits {
+export interface BodyLimits extends AttachmentLimits {
   bodyBytes: number;
-  attachments: number;
-  attachmentBytes: number;
+}
+
+/** The file parts multer staged, in the order they arrived. */
+export function uploadsOf(req: Request): StagedUpload[] {
+  return Array.isArray(req.files) ? (req.files as unknown as StagedUpload[]) : [];
 }
 
 /** The request's fields, whatever the encoding, on `res.locals.fields`. */
@@ -21,20 +33,21 @@ export function fieldsOf(res: Response): FormMap {
  * boundary whose body is really urlencoded (the Keliweb PHP samples), and JSON. Body fields
  * win over query fields of the same name.
  */
-export function createBodyReader(limits: BodyLimits) {
+export function createBodyReader(limits: BodyLimits, blobs: BlobStore) {
   const readText = express.text({
     type: () => true,
     limit: limits.bodyBytes,
     defaultCharset: 'utf-8',
   });
   const readMultipart = multer({
-    storage: refuseFiles,
+    storage: createUploadStager(blobs, limits),
     limits: {
-      fileSize: limits.attachmentBytes,
-      files: limits.attachments,
+      // One byte over, so the stager's own 413 (naming the attachment) fires first.
+      fileSize: limits.bytes + 1,
+      files: limits.count,
       fields: MAX_FORM_FIELDS,
       fieldSize: limits.bodyBytes,
-      parts: MAX_FORM_FIELDS + limits.attachments,
+      parts: MAX_FORM_FIELDS + limits.count,
     },
   }).any();
 
@@ -127,23 +140,3 @@ function rawQuery(url: string): string {
 function tooLarge(limit: number) {
   return apiError('payload_too_large', 'Request body', formatBytes(limit));
 }
-
-/** `26214400` → `25 MiB`, for messages people read. */
-export function formatBytes(bytes: number): string {
-  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
-  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
-}
-
-/**
- * Until attachments are stored (issue 4), a file part is refused at once, before a byte of it
- * is buffered, rather than being silently dropped.
- */
-const refuseFiles: multer.StorageEngine = {
-  _handleFile(_req, _file, callback) {
-    callback(apiError('not_supported_yet', 'attachments'));
-  },
-  _removeFile(_req, _file, callback) {
-    callback(null);
-  },
-};

@@ -12,6 +12,7 @@ export interface Route {
 export interface RouteHandlers {
   addTicketReply: Handler;
   getTicket: Handler;
+  getTicketAttachment: Handler;
   replyStatus: Handler;
   whmcsApi: Handler;
 }
@@ -20,6 +21,11 @@ export function routeTable(h: RouteHandlers): Route[] {
   return [
     { methods: ['post'], path: '/api/v2/add-ticket-reply', handler: h.addTicketReply },
     { methods: ['get', 'post'], path: '/api/v2/get-ticket', handler: h.getTicket },
+    {
+      methods: ['get', 'post'],
+      path: '/api/v2/get-ticket-attachment',
+      handler: h.getTicketAttachment,
+    },
     { methods: ['get'], path: '/api/v2/replies/:replyid', handler: h.replyStatus },
     { methods: ['post'], path: '/includes/api.php', handler: h.whmcsApi, whmcs: true },
   ];

@@ -1,14 +1,18 @@
 import {
   apiError,
+  formatBytes,
   isEmail,
   isEmptyList,
   parseCreated,
   readBoolean,
   readPositiveInt,
   readText,
+  readAttachments,
   readCustomFields,
   resolveCustomFields,
+  type AttachmentLimits,
   type CustomFieldDefinition,
+  type DecodedAttachment,
   type FormMap,
   type FormValue,
   type ReplyAuthor,
@@ -16,9 +20,9 @@ import {
 } from '@ticketflow/contract';
 import type { TicketRef, TicketSummary } from '@ticketflow/db';
 import type { Principal } from './principal.ts';
+import type { StagedUpload } from './stage-uploads.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
 import { mayReachTicket } from './ticket-access.ts';
-import { formatBytes } from './read-body.ts';
 
 /** The referential reads validation needs; one cheap indexed read each. */
 export interface ReplyLookups {
@@ -45,7 +49,10 @@ export type ReplyDraft = Pick<
 
 export interface ValidatedReply {
   ticket: TicketSummary;
+  /** The job's fields; `attachments` holds the staged file parts so far. */
   draft: ReplyDraft;
+  /** Attachments sent as base64 text, decoded and checked, still to be staged. */
+  inline: DecodedAttachment[];
   warnings: string[];
 }
 
@@ -78,7 +85,9 @@ const STAFF_ONLY = ['adminusername', 'status', 'created'] as const;
  */
 export async function validateReply(input: {
   fields: FormMap;
-  fileCount: number;
+  /** File parts already streamed into the blob store. */
+  uploads: readonly StagedUpload[];
+  attachmentLimits: AttachmentLimits;
   principal: Principal;
   /** Names besides the reply parameters that this endpoint reads (e.g. WHMCS `action`). */
   endpointParameters: ReadonlySet<string>;
@@ -197,9 +206,23 @@ export async function validateReply(input: {
           (f) => ({ field: f.fieldId, value: f.value }),
         );
 
-  // 10. Attachments: only their empty forms until their issue lands.
-  if (!isEmptyList(fields.get('attachments')) || input.fileCount > 0) {
-    throw apiError('not_supported_yet', 'attachments');
+  // 10. Attachments: file parts (already staged while the body streamed in), then the ones
+  //     sent as text, which are decoded here and staged by the caller.
+  const inline = readAttachments(
+    fields.get('attachments'),
+    input.attachmentLimits,
+    input.uploads.length + 1,
+  );
+  const total = [...input.uploads.map((u) => u.size), ...inline.map((a) => a.data.length)].reduce(
+    (a, b) => a + b,
+    0,
+  );
+  if (total > input.attachmentLimits.totalBytes) {
+    throw apiError(
+      'payload_too_large',
+      'Attachments in total',
+      formatBytes(input.attachmentLimits.totalBytes),
+    );
   }
 
   for (const name of fields.keys()) {
@@ -219,8 +242,12 @@ export async function validateReply(input: {
       noemail,
       created,
       customfields,
-      attachments: [],
+      attachments: input.uploads.map((u) => ({
+        name: u.originalName,
+        blob: { sha256: u.sha256, size: u.size },
+      })),
     },
+    inline,
     warnings,
   };
 }

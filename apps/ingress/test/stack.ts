@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { parseConfig, type Config } from '@ticketflow/config';
-import { seedDemo, type DemoSeed } from '@ticketflow/db';
+import { createPgBlobStore, seedDemo, type DemoSeed } from '@ticketflow/db';
 import {
   createRedis,
   createReplyQueue,
@@ -77,6 +77,7 @@ export async function startStack(
   await queueEvents.waitUntilReady();
   const app = createIngressApp({
     db: database.db,
+    blobs: createPgBlobStore(database.db),
     queue,
     queueEvents,
     redis: producer,
@@ -100,6 +101,11 @@ export async function startStack(
   const worker = workerConnection
     ? startReplyWorker({
         db: database.db,
+        blobs: createPgBlobStore(database.db),
+        attachments: {
+          extensions: config.limits.attachmentExtensions,
+          count: config.limits.attachments,
+        },
         connection: workerConnection,
         prefix,
         concurrency: config.worker.concurrency,

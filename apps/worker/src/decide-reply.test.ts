@@ -4,6 +4,8 @@ import type { TicketSummary } from '@ticketflow/db';
 import { END_USER_STATUS, STAFF_DEFAULT_STATUS, decideReply } from './decide-reply.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
+/** A reply with no custom fields and no attachments. */
+const NONE = { customFields: [], attachments: [] };
 const TICKET: TicketSummary = {
   id: 42,
   tid: 'ABC-123456',
@@ -41,39 +43,39 @@ describe('decideReply: the ticket status', () => {
     ['client', CLIENT],
     ['guest', GUEST],
   ])('sets Customer-Reply for a %s reply even when the job names a status', (_name, author) => {
-    expect(decideReply(job({ author, status: 'Closed' }), TICKET, [], NOW).ticketStatus).toBe(
+    expect(decideReply(job({ author, status: 'Closed' }), TICKET, NONE, NOW).ticketStatus).toBe(
       END_USER_STATUS,
     );
-    expect(decideReply(job({ author, status: null }), TICKET, [], NOW).ticketStatus).toBe(
+    expect(decideReply(job({ author, status: null }), TICKET, NONE, NOW).ticketStatus).toBe(
       'Customer-Reply',
     );
   });
 
   it('sets Answered for a staff reply without a status', () => {
-    const reply = decideReply(job({ author: STAFF, status: null }), TICKET, [], NOW);
+    const reply = decideReply(job({ author: STAFF, status: null }), TICKET, NONE, NOW);
     expect(reply.ticketStatus).toBe(STAFF_DEFAULT_STATUS);
     expect(reply.ticketStatus).toBe('Answered');
   });
 
   it('sets the status a staff reply names', () => {
     expect(
-      decideReply(job({ author: STAFF, status: 'On Hold' }), TICKET, [], NOW).ticketStatus,
+      decideReply(job({ author: STAFF, status: 'On Hold' }), TICKET, NONE, NOW).ticketStatus,
     ).toBe('On Hold');
   });
 });
 
 describe('decideReply: the reply time', () => {
   it('uses now when created is null', () => {
-    expect(decideReply(job({ created: null }), TICKET, [], NOW).createdAt).toEqual(NOW);
+    expect(decideReply(job({ created: null }), TICKET, NONE, NOW).createdAt).toEqual(NOW);
   });
 
   it('uses the given instant when created is set, offset included', () => {
-    const reply = decideReply(job({ created: '2025-12-24T18:30:00+02:00' }), TICKET, [], NOW);
+    const reply = decideReply(job({ created: '2025-12-24T18:30:00+02:00' }), TICKET, NONE, NOW);
     expect(reply.createdAt.toISOString()).toBe('2025-12-24T16:30:00.000Z');
   });
 
   it('keeps receivedAt from the job, not now', () => {
-    expect(decideReply(job(), TICKET, [], NOW).receivedAt.toISOString()).toBe(
+    expect(decideReply(job(), TICKET, NONE, NOW).receivedAt.toISOString()).toBe(
       '2026-03-01T11:59:58.000Z',
     );
   });
@@ -81,14 +83,14 @@ describe('decideReply: the reply time', () => {
 
 describe('decideReply: editor and HTML', () => {
   it('renders markdown to sanitised HTML and records the markdown editor', () => {
-    const reply = decideReply(job({ markdown: true }), TICKET, [], NOW);
+    const reply = decideReply(job({ markdown: true }), TICKET, NONE, NOW);
     expect(reply.editor).toBe('markdown');
     expect(reply.messageHtml).toContain('<strong>restart</strong>');
     expect(reply.message).toBe('The **restart** fixed it <b>thanks</b>');
   });
 
   it('escapes plain text and records the plain editor', () => {
-    const reply = decideReply(job({ markdown: false }), TICKET, [], NOW);
+    const reply = decideReply(job({ markdown: false }), TICKET, NONE, NOW);
     expect(reply.editor).toBe('plain');
     expect(reply.messageHtml).toBe('The **restart** fixed it &lt;b&gt;thanks&lt;/b&gt;');
   });
@@ -97,7 +99,7 @@ describe('decideReply: editor and HTML', () => {
     const reply = decideReply(
       job({ markdown: true, message: 'hi <script>alert(1)</script>' }),
       TICKET,
-      [],
+      NONE,
       NOW,
     );
     expect(reply.messageHtml).not.toContain('<script');
@@ -106,7 +108,7 @@ describe('decideReply: editor and HTML', () => {
 
 describe('decideReply: author columns', () => {
   it('stores a client reply under its client and contact, with no name, email or admin', () => {
-    expect(decideReply(job({ author: CLIENT }), TICKET, [], NOW)).toMatchObject({
+    expect(decideReply(job({ author: CLIENT }), TICKET, NONE, NOW)).toMatchObject({
       clientId: 7,
       contactId: 11,
       name: '',
@@ -117,14 +119,14 @@ describe('decideReply: author columns', () => {
 
   it('stores a client reply without a contact as contact null', () => {
     const author: ReplyAuthor = { type: 'client', clientid: 7, contactid: null };
-    expect(decideReply(job({ author }), TICKET, [], NOW)).toMatchObject({
+    expect(decideReply(job({ author }), TICKET, NONE, NOW)).toMatchObject({
       clientId: 7,
       contactId: null,
     });
   });
 
   it('stores a guest reply under its name and email, with no client', () => {
-    expect(decideReply(job({ author: GUEST }), TICKET, [], NOW)).toMatchObject({
+    expect(decideReply(job({ author: GUEST }), TICKET, NONE, NOW)).toMatchObject({
       clientId: null,
       contactId: null,
       name: 'Grace Guest',
@@ -134,7 +136,7 @@ describe('decideReply: author columns', () => {
   });
 
   it('stores a staff reply under the admin name only', () => {
-    expect(decideReply(job({ author: STAFF }), TICKET, [], NOW)).toMatchObject({
+    expect(decideReply(job({ author: STAFF }), TICKET, NONE, NOW)).toMatchObject({
       clientId: null,
       contactId: null,
       name: '',
@@ -146,7 +148,7 @@ describe('decideReply: author columns', () => {
 
 describe('decideReply: identity and source', () => {
   it('carries the reply id, dedupe key and the ticket id it was resolved to', () => {
-    const reply = decideReply(job({ ticket: { num: 'ABC-123456' } }), TICKET, [], NOW);
+    const reply = decideReply(job({ ticket: { num: 'ABC-123456' } }), TICKET, NONE, NOW);
     expect(reply).toMatchObject({
       replyUid: '0192f1c4-7b3a-7c2e-9d4f-1a2b3c4d5e6f',
       dedupeKey: 'idempotency:client-7:order-42',
@@ -155,7 +157,7 @@ describe('decideReply: identity and source', () => {
   });
 
   it('carries the source kind, principal and message id', () => {
-    const api = decideReply(job(), TICKET, [], NOW);
+    const api = decideReply(job(), TICKET, NONE, NOW);
     expect(api).toMatchObject({
       source: 'api',
       sourcePrincipal: 'client-7',
@@ -164,7 +166,7 @@ describe('decideReply: identity and source', () => {
     const email = decideReply(
       job({ source: { kind: 'email', principal: 'bridge-1', messageId: '<m1@mail.example>' } }),
       TICKET,
-      [],
+      NONE,
       NOW,
     );
     expect(email).toMatchObject({
@@ -179,11 +181,13 @@ describe('decideReply: identity and source', () => {
       { fieldId: 1, value: 'Google' },
       { fieldId: 2, value: 'Business' },
     ];
-    expect(decideReply(job(), TICKET, values, NOW).customFields).toEqual(values);
+    expect(
+      decideReply(job(), TICKET, { customFields: values, attachments: [] }, NOW).customFields,
+    ).toEqual(values);
   });
 
   it('gives the same answer for the same input', () => {
     const input = job({ markdown: true });
-    expect(decideReply(input, TICKET, [], NOW)).toEqual(decideReply(input, TICKET, [], NOW));
+    expect(decideReply(input, TICKET, NONE, NOW)).toEqual(decideReply(input, TICKET, NONE, NOW));
   });
 });

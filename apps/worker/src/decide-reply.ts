@@ -9,12 +9,12 @@ export const END_USER_STATUS = 'Customer-Reply';
 
 /**
  * Turns a validated job into the row to store: author columns, rendered HTML, the ticket's new
- * status, the reply's time and the (already resolved) custom field values. Pure: no I/O, same answer for the same input.
+ * status, the reply's time, and the custom fields and attachments resolved beforehand. Pure: no I/O, same answer for the same input.
  */
 export function decideReply(
   job: ReplyJob,
   ticket: TicketSummary,
-  customFields: NewReply['customFields'],
+  resolved: Pick<NewReply, 'customFields' | 'attachments'>,
   now: Date,
 ): NewReply {
   const author = job.author;
@@ -36,6 +36,7 @@ export function decideReply(
     sourceMessageId: job.source.messageId ?? null,
     receivedAt: new Date(job.receivedAt),
     ticketStatus: author.type === 'staff' ? (job.status ?? STAFF_DEFAULT_STATUS) : END_USER_STATUS,
-    customFields,
+    customFields: resolved.customFields,
+    attachments: resolved.attachments,
   };
 }

@@ -1,6 +1,9 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import { randomInt } from 'node:crypto';
 import {
   ApiError,
+  checkAttachmentName,
+  decodeBase64,
   resolveCustomFields,
   validateReplyJob,
   type ReplyJob,
@@ -9,11 +12,19 @@ import {
   findTicket,
   insertReply,
   listCustomFields,
+  type BlobStore,
   type Db,
   type InsertOutcome,
   type NewReply,
 } from '@ticketflow/db';
 import { decideReply } from './decide-reply.ts';
+
+export interface ReplyProcessorDeps {
+  db: Db;
+  blobs: BlobStore;
+  /** The same attachment rules the ingress applies. */
+  attachments: { extensions: readonly string[]; count: number };
+}
 
 export interface ReplyResult {
   replyid: string;
@@ -25,15 +36,12 @@ export interface ReplyResult {
  * directly), decide, then store in one transaction. Poison input and permanent database
  * refusals throw UnrecoverableError (no retries); anything else throws plainly and retries.
  */
-export function createReplyProcessor(db: Db, now: () => Date = () => new Date()) {
+export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date = () => new Date()) {
+  const { db } = deps;
   return async function processReply(job: Job): Promise<ReplyResult> {
     const check = validateReplyJob(job.data);
     if (!check.ok) throw new UnrecoverableError(check.reason);
     const data = check.job;
-    if (data.attachments.length > 0) {
-      // Until attachments (issue 4) land, refuse rather than drop them.
-      throw new UnrecoverableError('attachments are not processed by this version yet');
-    }
     const ticket = await findTicket(db, data.ticket);
     if (!ticket) {
       throw new UnrecoverableError(
@@ -41,7 +49,8 @@ export function createReplyProcessor(db: Db, now: () => Date = () => new Date())
       );
     }
     const customFields = await resolveJobCustomFields(db, data, ticket.departmentId);
-    const reply = decideReply(data, ticket, customFields, now());
+    const attachments = await resolveJobAttachments(deps, data);
+    const reply = decideReply(data, ticket, { customFields, attachments }, now());
     try {
       return { replyid: data.replyid, outcome: await insertReply(db, reply) };
     } catch (error) {
@@ -70,6 +79,55 @@ async function resolveJobCustomFields(
     if (error instanceof ApiError) throw new UnrecoverableError(error.message);
     throw error;
   }
+}
+
+/** API.md §9: producers without the blob store may inline this much base64-decoded data. */
+const MAX_INLINE_BYTES = 256 * 1024;
+
+/**
+ * Names are checked again (bridges send raw names); inline `data` is decoded and stored with the
+ * same blob store the ingress uses; blob references are checked by the reply's foreign key.
+ * Each stored name gets WHMCS's six random digits: `NNNNNN_name`.
+ */
+async function resolveJobAttachments(
+  deps: ReplyProcessorDeps,
+  job: ReplyJob,
+): Promise<NewReply['attachments']> {
+  if (job.attachments.length > deps.attachments.count) {
+    throw new UnrecoverableError(`more than ${deps.attachments.count} attachments`);
+  }
+  let inlineBytes = 0;
+  const resolved: Array<NewReply['attachments'][number]> = [];
+  for (const [i, attachment] of job.attachments.entries()) {
+    let name: string;
+    try {
+      name = checkAttachmentName(i + 1, attachment.name, deps.attachments.extensions);
+    } catch (error) {
+      if (error instanceof ApiError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+    let sha256: string;
+    if ('data' in attachment) {
+      const bytes = decodeBase64(attachment.data);
+      if (!bytes) throw new UnrecoverableError(`Attachment ${i + 1}: data is not valid base64`);
+      inlineBytes += bytes.length;
+      if (inlineBytes > MAX_INLINE_BYTES) {
+        throw new UnrecoverableError(
+          'inline attachment data exceeds 256 KiB in all; use blob references',
+        );
+      }
+      const tooLarge = () => new UnrecoverableError('inline attachment data exceeds 256 KiB');
+      sha256 = (await deps.blobs.write(bytes, MAX_INLINE_BYTES, tooLarge)).sha256;
+    } else {
+      sha256 = attachment.blob.sha256;
+    }
+    resolved.push({
+      storedName: `${String(randomInt(0, 1_000_000)).padStart(6, '0')}_${name}`,
+      originalName: attachment.name,
+      sha256,
+    });
+  }
+  return resolved;
 }
 
 /**

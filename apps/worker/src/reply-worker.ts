@@ -2,11 +2,10 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { REPLY_QUEUE } from '@ticketflow/contract';
-import { recordDeadLetter, type Db } from '@ticketflow/db';
-import { createReplyProcessor } from './process-reply.ts';
+import { recordDeadLetter } from '@ticketflow/db';
+import { createReplyProcessor, type ReplyProcessorDeps } from './process-reply.ts';
 
-export interface ReplyWorkerOptions {
-  db: Db;
+export interface ReplyWorkerOptions extends ReplyProcessorDeps {
   /** A connection with `maxRetriesPerRequest: null`; BullMQ duplicates it for blocking reads. */
   connection: Redis;
   prefix: string;
@@ -27,7 +26,7 @@ export interface ReplyWorker {
 
 export function startReplyWorker(options: ReplyWorkerOptions): ReplyWorker {
   const { db, logger } = options;
-  const worker = new Worker(REPLY_QUEUE, createReplyProcessor(db), {
+  const worker = new Worker(REPLY_QUEUE, createReplyProcessor(options), {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
-import { seedDemo, type DemoSeed } from '@ticketflow/db';
+import { seedDemo, type DemoSeed, createPgBlobStore } from '@ticketflow/db';
 import {
   createRedis,
   createReplyQueue,
@@ -180,6 +180,8 @@ function startWorker(concurrency = 1): ReplyWorker {
   const connection = createRedis(redisUrl(), 'worker');
   const worker = startReplyWorker({
     db,
+    blobs: createPgBlobStore(db),
+    attachments: { extensions: ['.txt', '.pdf', '.png'], count: 10 },
     connection,
     prefix,
     concurrency,

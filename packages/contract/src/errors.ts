@@ -39,6 +39,7 @@ const catalogue = {
     status: 400,
     message: (field: string, rule: string) => `Invalid ${field}: ${rule}`,
   },
+  invalid_attachment: { status: 400, message: (detail: string) => detail },
   invalid_custom_field: { status: 400, message: (detail: string) => `Custom field ${detail}` },
   not_supported_yet: {
     status: 400,

@@ -34,3 +34,11 @@ export {
 } from './custom-fields.ts';
 export { decodeBase64 } from './decode-base64.ts';
 export { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.ts';
+export { formatBytes } from './format-bytes.ts';
+export { checkAttachmentName, storableName } from './attachment-name.ts';
+export {
+  readAttachments,
+  tooMany,
+  type AttachmentLimits,
+  type DecodedAttachment,
+} from './read-attachments.ts';

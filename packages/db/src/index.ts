@@ -26,3 +26,9 @@ export {
   type IdempotencyClaim,
 } from './idempotency-keys.ts';
 export { listCustomFields, listCustomFieldValues } from './custom-fields.ts';
+export { createPgBlobStore, type BlobStore, type StoredBlob } from './blob-store.ts';
+export {
+  listReplyAttachments,
+  findReplyAttachment,
+  type ListedAttachment,
+} from './reply-attachments.ts';

@@ -76,6 +76,7 @@ function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
     receivedAt: new Date(),
     ticketStatus: 'Customer-Reply',
     customFields: [],
+    attachments: [],
     ...overrides,
   };
 }

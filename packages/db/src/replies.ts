@@ -22,6 +22,8 @@ export interface NewReply {
   ticketStatus: string;
   /** Custom field values to upsert on the ticket, already checked against its department. */
   customFields: ReadonlyArray<{ fieldId: number; value: string }>;
+  /** Attachments in the order sent; their blobs are already stored. */
+  attachments: ReadonlyArray<{ storedName: string; originalName: string; sha256: string }>;
 }
 
 export type InsertOutcome = 'inserted' | 'duplicate';
@@ -80,6 +82,18 @@ function insertInTransaction(db: Db, reply: NewReply): Promise<InsertOutcome> {
       .ignore()
       .returning('id');
     if (inserted.length === 0) return 'duplicate';
+    const [{ id: replyId }] = inserted as [{ id: number }];
+    if (reply.attachments.length > 0) {
+      await trx('reply_attachments').insert(
+        reply.attachments.map((a, position) => ({
+          reply_id: replyId,
+          position,
+          stored_name: a.storedName,
+          original_name: a.originalName,
+          sha256: a.sha256,
+        })),
+      );
+    }
     await trx('tickets')
       .where({ id: reply.ticketId })
       .update({

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Config } from '@ticketflow/config';
-import { createDb } from '@ticketflow/db';
+import { createDb, createPgBlobStore } from '@ticketflow/db';
 import { createHealthApp, createIngressApp, createTokenVerifier } from '@ticketflow/ingress';
 import { createRedis, createReplyQueue, createReplyQueueEvents } from '@ticketflow/queue';
 import { startReplyWorker } from '@ticketflow/worker';
@@ -25,6 +25,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   }
   const key = modes.ingress ? loadVerificationKey(config) : undefined;
   const db = createDb(config.databaseUrl, config.dbPoolMax);
+  const blobs = createPgBlobStore(db);
   const producer = createRedis(config.redisUrl, 'producer');
   const connections = [producer];
   const closers: Array<() => Promise<unknown>> = [];
@@ -44,6 +45,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     );
     app = createIngressApp({
       db,
+      blobs,
       queue,
       queueEvents: events,
       redis: producer,
@@ -69,6 +71,11 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const replyWorker = workerConnection
     ? startReplyWorker({
         db,
+        blobs,
+        attachments: {
+          extensions: config.limits.attachmentExtensions,
+          count: config.limits.attachments,
+        },
         connection: workerConnection,
         prefix: config.queuePrefix,
         concurrency: config.worker.concurrency,

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as helpdesk from './001-helpdesk.ts';
 import * as customFieldValues from './002-custom-field-values.ts';
+import * as attachments from './003-attachments.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['001-helpdesk', helpdesk],
   ['002-custom-field-values', customFieldValues],
+  ['003-attachments', attachments],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */

@@ -1,0 +1,109 @@
+import { checkAttachmentName, storableName } from './attachment-name.ts';
+import { decodeBase64 } from './decode-base64.ts';
+import { apiError } from './errors.ts';
+import { formatBytes } from './format-bytes.ts';
+import { isEmptyList, type FormMap, type FormValue } from './form-value.ts';
+
+/** API.md §3/§6 limits on attachments, with the extension allow-list. */
+export interface AttachmentLimits {
+  count: number;
+  bytes: number;
+  totalBytes: number;
+  extensions: readonly string[];
+}
+
+/** An attachment whose bytes came inside the request (base64), decoded and checked. */
+export interface DecodedAttachment {
+  /** The sanitised display name. */
+  name: string;
+  /** The name as sent. */
+  originalName: string;
+  data: Buffer;
+}
+
+/**
+ * Reads `attachments` sent as text, in every shape API.md §6 accepts: base64 of a JSON array of
+ * `{name, data}`, the JSON array itself (JSON bodies, or raw JSON text), and PHP form arrays
+ * `attachments[0][name]=…&attachments[0][data]=…`. `""`, `"[]"` and `"W10="` mean none.
+ * `data` is base64 of the bytes (standard or URL-safe, whitespace ignored). Unlike WHMCS, a
+ * bad attachment is refused naming it, never dropped. Positions count from `firstPosition`.
+ */
+export function readAttachments(
+  value: FormValue | undefined,
+  limits: AttachmentLimits,
+  firstPosition = 1,
+): DecodedAttachment[] {
+  const items = attachmentItems(value);
+  if (firstPosition - 1 + items.length > limits.count) throw tooMany(limits.count);
+  let total = 0;
+  return items.map((item, i) => {
+    const position = firstPosition + i;
+    const fields = item instanceof Map ? (item as FormMap) : undefined;
+    const rawName = fields?.get('name');
+    const rawData = fields?.get('data');
+    if (typeof rawName !== 'string' || typeof rawData !== 'string') {
+      throw apiError(
+        'invalid_attachment',
+        `Attachment ${position}: send an object with a name and base64 data`,
+      );
+    }
+    const name = checkAttachmentName(position, rawName, limits.extensions);
+    const label = `Attachment ${position} (${JSON.stringify(rawName.slice(0, 100))})`;
+    // Decoded size is at most 3/4 of the text: refuse an oversize attachment before decoding it.
+    if (Math.floor((rawData.replace(/\s+/g, '').length * 3) / 4) > limits.bytes + 2) {
+      throw apiError('payload_too_large', label, formatBytes(limits.bytes));
+    }
+    const data = decodeBase64(rawData);
+    if (!data) throw apiError('invalid_attachment', `${label}: data is not valid base64`);
+    if (data.length > limits.bytes)
+      throw apiError('payload_too_large', label, formatBytes(limits.bytes));
+    total += data.length;
+    if (total > limits.totalBytes) {
+      throw apiError('payload_too_large', 'Attachments in total', formatBytes(limits.totalBytes));
+    }
+    return { name, originalName: storableName(rawName), data };
+  });
+}
+
+/** The 413 for one attachment too many (shared with multipart file parts). */
+export function tooMany(count: number) {
+  return apiError('payload_too_large', 'Attachment count', `${count} attachments`);
+}
+
+function attachmentItems(value: FormValue | undefined): FormValue[] {
+  if (isEmptyList(value)) return [];
+  if (Array.isArray(value)) return value;
+  // PHP form arrays with explicit indices (`attachments[1][name]`) arrive keyed: keep their order.
+  if (value instanceof Map) return [...(value as FormMap).values()];
+  if (typeof value !== 'string') throw notAList();
+  const text = value.trim();
+  const json = text.startsWith('[') ? text : decodeBase64(text)?.toString('utf8').trim();
+  if (json === undefined) {
+    throw apiError(
+      'invalid_parameter',
+      'attachments',
+      'not valid base64 (send base64 of a JSON array of {name, data})',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw apiError('invalid_parameter', 'attachments', 'not a valid JSON array of {name, data}');
+  }
+  if (!Array.isArray(parsed)) throw notAList();
+  // JSON objects become Maps here, like every other request value.
+  return parsed.map((item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? new Map(Object.entries(item as Record<string, FormValue>))
+      : (item as FormValue),
+  );
+}
+
+function notAList() {
+  return apiError(
+    'invalid_parameter',
+    'attachments',
+    'send a list of {name, data}, or base64 of its JSON',
+  );
+}

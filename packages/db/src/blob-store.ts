@@ -1,0 +1,138 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { fileTypeFromBuffer } from 'file-type';
+import type { Db } from './connect.ts';
+
+/** A stored blob: content-addressed, so identical bytes are one blob. */
+export interface StoredBlob {
+  sha256: string;
+  size: number;
+  contentType: string;
+}
+
+/**
+ * Where attachment bytes live. The pipeline sees only this; PostgreSQL is the default, and a
+ * filesystem or S3-compatible store can implement the same three calls.
+ */
+export interface BlobStore {
+  /**
+   * Streams bytes in, hashing and sniffing as they pass, and never holds more than one chunk.
+   * Past `maxBytes` it stops, removes what it wrote and throws `tooLarge()`.
+   */
+  write(
+    source: AsyncIterable<Uint8Array> | Uint8Array,
+    maxBytes: number,
+    tooLarge: () => Error,
+  ): Promise<StoredBlob>;
+  /** The exact bytes, or undefined for an unknown hash. */
+  read(sha256: string): Promise<Buffer | undefined>;
+  /** Removes blobs no reply references and abandoned partial uploads older than `olderThanMs`. */
+  sweep(olderThanMs: number): Promise<{ blobs: number; uploads: number }>;
+}
+
+/** Bytes per stored chunk: what an upload holds in memory at most. */
+const CHUNK_BYTES = 256 * 1024;
+/** What file-type needs to recognise every format it knows. */
+const SNIFF_BYTES = 4100;
+
+export function createPgBlobStore(db: Db): BlobStore {
+  const deleteUpload = (uploadId: string) =>
+    db('attachment_chunks').where({ upload_id: uploadId }).delete();
+
+  return {
+    async write(source, maxBytes, tooLarge) {
+      const uploadId = randomUUID();
+      const hash = createHash('sha256');
+      let size = 0;
+      let seq = 0;
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const head: Uint8Array[] = [];
+      let headBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        const bytes = Buffer.concat(pending);
+        pending = [];
+        pendingBytes = 0;
+        await db('attachment_chunks').insert({ upload_id: uploadId, seq: seq++, bytes });
+      };
+      try {
+        for await (const part of source instanceof Uint8Array ? [source] : source) {
+          size += part.length;
+          if (size > maxBytes) throw tooLarge();
+          hash.update(part);
+          if (headBytes < SNIFF_BYTES) {
+            head.push(part.subarray(0, SNIFF_BYTES - headBytes));
+            headBytes += Math.min(part.length, SNIFF_BYTES - headBytes);
+          }
+          // Chunks of a large Buffer are copied by concat; a slice keeps memory at one chunk.
+          for (let at = 0; at < part.length; at += CHUNK_BYTES) {
+            const slice = part.subarray(at, at + CHUNK_BYTES);
+            pending.push(slice);
+            pendingBytes += slice.length;
+            if (pendingBytes >= CHUNK_BYTES) await flush();
+          }
+        }
+        await flush();
+        const sha256 = hash.digest('hex');
+        const contentType = await sniffContentType(Buffer.concat(head));
+        // An existing blob with these bytes wins; touching its created_at keeps the sweeper off
+        // it while the reply that now points at it is still queued.
+        const [row] = await db('attachment_blobs')
+          .insert({ sha256, upload_id: uploadId, size, content_type: contentType })
+          .onConflict('sha256')
+          .merge({ created_at: db.fn.now() })
+          .returning<{ upload_id: string; content_type: string }[]>(['upload_id', 'content_type']);
+        if (row && row.upload_id !== uploadId) await deleteUpload(uploadId);
+        return { sha256, size, contentType: row?.content_type ?? contentType };
+      } catch (error) {
+        await deleteUpload(uploadId).catch(() => undefined);
+        throw error;
+      }
+    },
+
+    async read(sha256) {
+      const rows = await db('attachment_chunks as c')
+        .join('attachment_blobs as b', 'b.upload_id', 'c.upload_id')
+        .where('b.sha256', sha256)
+        .orderBy('c.seq')
+        .select<{ bytes: Buffer }[]>('c.bytes');
+      if (rows.length === 0) {
+        const empty = await db('attachment_blobs')
+          .where({ sha256 })
+          .first<{ size: string } | undefined>('size');
+        return empty ? Buffer.alloc(0) : undefined;
+      }
+      return Buffer.concat(rows.map((r) => r.bytes));
+    },
+
+    async sweep(olderThanMs) {
+      const cutoff = new Date(Date.now() - olderThanMs);
+      return db.transaction(async (trx) => {
+        const blobs = await trx('attachment_blobs as b')
+          .where('b.created_at', '<', cutoff)
+          .whereNotExists(trx('reply_attachments as r').whereRaw('r.sha256 = b.sha256'))
+          .delete()
+          .returning<{ upload_id: string }[]>('upload_id');
+        const uploads = await trx('attachment_chunks as c')
+          .where('c.created_at', '<', cutoff)
+          .whereNotExists(trx('attachment_blobs as b').whereRaw('b.upload_id = c.upload_id'))
+          .delete()
+          .returning<{ upload_id: string }[]>('upload_id');
+        return { blobs: blobs.length, uploads: new Set(uploads.map((u) => u.upload_id)).size };
+      });
+    },
+  };
+}
+
+/** Magic numbers first (file-type); otherwise UTF-8 text without control bytes is text/plain. */
+async function sniffContentType(head: Buffer): Promise<string> {
+  const detected = await fileTypeFromBuffer(head);
+  if (detected) return detected.mime;
+  if (head.length === 0) return 'application/octet-stream';
+  // The head may end inside a multibyte character: ignore the last 3 bytes' decoding errors.
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(
+    head.subarray(0, Math.max(0, head.length - 3)),
+  );
+  const isText = !text.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F\u007F]/.test(text);
+  return isText ? 'text/plain' : 'application/octet-stream';
+}
