@@ -84,6 +84,13 @@ const envSchema = z
       '.txt',
       '.pdf',
     ]),
+    /**
+     * Staged attachment blobs no reply references are swept after this many hours. It must
+     * outlast the longest time a reply job can wait in the queue, or its blobs go first.
+     */
+    TICKETFLOW_BLOB_GRACE_HOURS: int(1).default(24),
+    /** How often a worker sweeps unreferenced blobs (minutes). */
+    TICKETFLOW_BLOB_SWEEP_EVERY_MINUTES: int(1).default(60),
     /** Accepted requests per token `sub` per minute. */
     TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL: int().default(6000),
     /** Accepted replies per ticket per minute. */
@@ -141,6 +148,7 @@ export interface Config {
   };
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
   idempotencyTtlHours: number;
+  blobSweep: { graceHours: number; everyMinutes: number };
   logLevel: Env['LOG_LEVEL'];
   accessLog: boolean;
 }
@@ -197,6 +205,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     rateLimits: {
       perPrincipalPerMinute: e.TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL,
       perTicketPerMinute: e.TICKETFLOW_RATE_LIMIT_PER_TICKET,
+    },
+    blobSweep: {
+      graceHours: e.TICKETFLOW_BLOB_GRACE_HOURS,
+      everyMinutes: e.TICKETFLOW_BLOB_SWEEP_EVERY_MINUTES,
     },
     idempotencyTtlHours: e.TICKETFLOW_IDEMPOTENCY_TTL_HOURS,
     logLevel: e.LOG_LEVEL,

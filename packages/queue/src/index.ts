@@ -6,3 +6,4 @@ export {
   type ReplyQueue,
   type ReplyJobPolicy,
 } from './reply-queue.ts';
+export { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, scheduleBlobSweep } from './maintenance-queue.ts';

@@ -3,7 +3,7 @@ import type { Config } from '@ticketflow/config';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
 import { createHealthApp, createIngressApp, createTokenVerifier } from '@ticketflow/ingress';
 import { createRedis, createReplyQueue, createReplyQueueEvents } from '@ticketflow/queue';
-import { startReplyWorker } from '@ticketflow/worker';
+import { startMaintenanceWorker, startReplyWorker } from '@ticketflow/worker';
 import { createLogger, loadVerificationKey } from '../runtime.ts';
 
 export interface ServeModes {
@@ -84,6 +84,17 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
         logger,
       })
     : undefined;
+  if (workerConnection) {
+    const maintenance = startMaintenanceWorker({
+      blobs,
+      connection: workerConnection,
+      prefix: config.queuePrefix,
+      graceMs: config.blobSweep.graceHours * 3_600_000,
+      everyMs: config.blobSweep.everyMinutes * 60_000,
+      logger,
+    });
+    closers.push(() => maintenance.close());
+  }
 
   const server = await listen(app.listen.bind(app), config.port);
   const address = server.address();
