@@ -415,9 +415,8 @@ describe('PHP nested names and custom fields', () => {
           attachments: [{ name: 'a.txt', data: 'aGk=' }],
         }),
       );
-      expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ result: 'error', code: 'not_supported_yet' });
-      expect(answer.body.message).toMatch(/^attachments are not accepted by this server yet/);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ result: 'success' });
     },
   );
 

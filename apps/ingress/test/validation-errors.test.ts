@@ -177,11 +177,6 @@ const TICKET_REQUIRED: Refusal = {
   code: 'ticket_required',
   message: 'Either ticketid or ticketnum is required',
 };
-const notSupportedYet = (field: string): Refusal => ({
-  status: 400,
-  code: 'not_supported_yet',
-  message: `${field} are not accepted by this server yet; send ${field} empty ("", "[]" or "W10=") or leave it out`,
-});
 const forbidden = (reason: string): Refusal => ({
   status: 403,
   code: 'forbidden',
@@ -196,7 +191,7 @@ const UNKNOWN_FIELD_REFUSAL: Refusal = {
   message: "Custom field 7 does not exist for this ticket's department",
 };
 /** base64 of [{"name":"a.txt","data":"aGk="}]. */
-const ONE_ATTACHMENT = Buffer.from(JSON.stringify([{ name: 'a.txt', data: 'aGk=' }])).toString(
+const ONE_ATTACHMENT = Buffer.from(JSON.stringify([{ name: 'a.exe', data: 'aGk=' }])).toString(
   'base64',
 );
 const FUTURE = '2999-01-01 00:00:00';
@@ -489,21 +484,30 @@ describe('each error of API.md §4, on both endpoints', () => {
       },
     ],
     [
-      'not_supported_yet for base64 JSON attachments',
+      'an attachment error for a base64 JSON attachment with a disallowed extension',
       'client',
       (s) => ({ ticketid: mine(s), message: 'x', attachments: ONE_ATTACHMENT }),
-      notSupportedYet('attachments'),
+      {
+        status: 400,
+        code: 'invalid_attachment',
+        message:
+          'Attachment 1 ("a.exe"): extension .exe is not allowed (allowed: .jpg, .gif, .jpeg, .png, .txt, .pdf)',
+      },
     ],
     [
-      'not_supported_yet for PHP attachment arrays',
+      'an attachment error for a PHP attachment array whose data is not base64',
       'client',
       (s) => ({
         ticketid: mine(s),
         message: 'x',
         'attachments[0][name]': 'a.txt',
-        'attachments[0][data]': 'aGk=',
+        'attachments[0][data]': 'not*base64',
       }),
-      notSupportedYet('attachments'),
+      {
+        status: 400,
+        code: 'invalid_attachment',
+        message: 'Attachment 1 ("a.txt"): data is not valid base64',
+      },
     ],
     // Permissions.
     [
@@ -653,22 +657,21 @@ describe('size limits', () => {
     expect(row.message).toBe(message);
   });
 
-  it('refuses a real file part with 400 not_supported_yet and stores nothing', async () => {
+  it('refuses a real file part named .php with 400 and stores nothing', async () => {
     const before = await traces();
     const form = new FormData();
     form.append('ticketid', mine(stack.seed));
     form.append('message', 'with a file');
-    form.append('attachments[]', new Blob(['hello'], { type: 'text/plain' }), 'hello.txt');
+    form.append('attachments[]', new Blob(['<?php echo 1;'], { type: 'text/plain' }), 'hello.php');
     const res = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.clientToken}` },
       body: form,
     });
-    const refusal = notSupportedYet('attachments');
     expect(await res.json()).toEqual({
       result: 'error',
-      message: refusal.message,
-      code: refusal.code,
+      message: 'Attachment 1 ("hello.php"): extension .php is never allowed',
+      code: 'invalid_attachment',
     });
     expect(res.status).toBe(400);
     expect(await traces()).toEqual(before);

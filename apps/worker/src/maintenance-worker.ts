@@ -26,7 +26,8 @@ export function startMaintenanceWorker(options: MaintenanceWorkerOptions): Worke
     async (job) => {
       if (job.name !== SWEEP_BLOBS_JOB) throw new Error(`unknown maintenance job ${job.name}`);
       const swept = await options.blobs.sweep(options.graceMs);
-      if (swept.blobs + swept.uploads > 0) logger.info(swept, 'swept unreferenced attachment blobs');
+      if (swept.blobs + swept.uploads > 0)
+        logger.info(swept, 'swept unreferenced attachment blobs');
       return swept;
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 1 },

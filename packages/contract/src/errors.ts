@@ -41,11 +41,6 @@ const catalogue = {
   },
   invalid_attachment: { status: 400, message: (detail: string) => detail },
   invalid_custom_field: { status: 400, message: (detail: string) => `Custom field ${detail}` },
-  not_supported_yet: {
-    status: 400,
-    message: (field: string) =>
-      `${field} are not accepted by this server yet; send ${field} empty ("", "[]" or "W10=") or leave it out`,
-  },
   malformed_body: { status: 400, message: (detail: string) => `Malformed request body: ${detail}` },
   invalid_idempotency_key: {
     status: 400,

@@ -10,13 +10,21 @@ export const SWEEP_BLOBS_JOB = 'sweep-blobs';
  * Schedules the blob sweep with BullMQ's job scheduler: one schedule however many workers
  * upsert it, so N workers do not sweep N times.
  */
-export async function scheduleBlobSweep(connection: Redis, prefix: string, everyMs: number): Promise<void> {
+export async function scheduleBlobSweep(
+  connection: Redis,
+  prefix: string,
+  everyMs: number,
+): Promise<void> {
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
   try {
-    await queue.upsertJobScheduler(SWEEP_BLOBS_JOB, { every: everyMs }, {
-      name: SWEEP_BLOBS_JOB,
-      opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } },
-    });
+    await queue.upsertJobScheduler(
+      SWEEP_BLOBS_JOB,
+      { every: everyMs },
+      {
+        name: SWEEP_BLOBS_JOB,
+        opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } },
+      },
+    );
   } finally {
     await queue.close();
   }
