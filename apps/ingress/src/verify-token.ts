@@ -15,6 +15,9 @@ export interface TokenRules {
 /** Seconds of clock skew tolerated on exp/nbf (API.md §2). */
 const CLOCK_TOLERANCE_S = 30;
 
+/** Verified tokens remembered at once; a busy ingress sees far fewer distinct tokens. */
+const TOKEN_CACHE_SIZE = 10_000;
+
 /**
  * Builds the verifier of `Authorization: Bearer <JWT>`. The algorithm allow-list follows the
  * key: HS256 for a shared secret, RS256/ES256 for a public key, so a token "signed" with the
@@ -25,8 +28,14 @@ export function createTokenVerifier(
 ): (authorization: string | undefined) => Principal {
   const algorithms: jwt.Algorithm[] = rules.key.kind === 'secret' ? ['HS256'] : ['RS256', 'ES256'];
   const key = rules.key.kind === 'secret' ? rules.key.secret : rules.key.pem;
+  // Integrations send the same token thousands of times: a verified token is remembered until
+  // it expires, so the signature check (an RSA verify costs ~50 µs) runs once per token.
+  const verified = new Map<string, Principal>();
   return (authorization) => {
     const token = bearerToken(authorization);
+    const known = verified.get(token);
+    if (known && known.exp + CLOCK_TOLERANCE_S > Date.now() / 1000) return known;
+    verified.delete(token);
     let claims: jwt.JwtPayload;
     try {
       const decoded = jwt.verify(token, key, {
@@ -40,7 +49,11 @@ export function createTokenVerifier(
     } catch (error) {
       throw isApiError(error) ? error : invalid(describeJwtError(error));
     }
-    return toPrincipal(claims);
+    const principal = toPrincipal(claims);
+    // Oldest first out: a Map keeps insertion order.
+    if (verified.size >= TOKEN_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, principal);
+    return principal;
   };
 }
 
