@@ -9,14 +9,14 @@ import {
   type ReplyJob,
 } from '@ticketflow/contract';
 import {
-  findTicket,
-  insertReply,
+  createTicketLookup,
   listCustomFields,
   type BlobStore,
   type Db,
   type InsertOutcome,
   type NewReply,
 } from '@ticketflow/db';
+import { createReplyCommitter } from './commit-replies.ts';
 import { decideReply } from './decide-reply.ts';
 
 export interface ReplyProcessorDeps {
@@ -38,11 +38,13 @@ export interface ReplyResult {
  */
 export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date = () => new Date()) {
   const { db } = deps;
+  const findTicket = createTicketLookup(db);
+  const commit = createReplyCommitter(db);
   return async function processReply(job: Job): Promise<ReplyResult> {
     const check = validateReplyJob(job.data);
     if (!check.ok) throw new UnrecoverableError(check.reason);
     const data = check.job;
-    const ticket = await findTicket(db, data.ticket);
+    const ticket = await findTicket(data.ticket);
     if (!ticket) {
       throw new UnrecoverableError(
         `ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`,
@@ -52,7 +54,7 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
     const attachments = await resolveJobAttachments(deps, data);
     const reply = decideReply(data, ticket, { customFields, attachments }, now());
     try {
-      return { replyid: data.replyid, outcome: await insertReply(db, reply) };
+      return { replyid: data.replyid, outcome: await commit(reply) };
     } catch (error) {
       if (isPermanent(error)) {
         throw new UnrecoverableError(`the database refused the reply: ${(error as Error).message}`);

@@ -1,6 +1,8 @@
 export { createDb, ensureDatabase, migrateLatest, pendingMigrations, type Db } from './connect.ts';
 export {
   findTicket,
+  findTickets,
+  createTicketLookup,
   clientExists,
   contactBelongsTo,
   findStatusTitle,
@@ -11,6 +13,7 @@ export {
 } from './tickets.ts';
 export {
   insertReply,
+  insertReplies,
   listReplies,
   findReply,
   type NewReply,

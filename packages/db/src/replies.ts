@@ -29,14 +29,93 @@ export interface NewReply {
 export type InsertOutcome = 'inserted' | 'duplicate';
 
 /**
- * Stores a reply, moves its ticket and upserts the ticket's custom field values in ONE
- * transaction. A second call with the same
- * dedupe key commits nothing and reports 'duplicate': this is the exactly-once guarantee
- * (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers.
+ * Stores replies, their attachments, their tickets' status and last reply, and the tickets'
+ * custom field values in ONE transaction. A reply whose dedupe key is already stored (or
+ * appears earlier in the same batch) commits nothing and reports 'duplicate': this is the
+ * exactly-once guarantee (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers. Many
+ * replies in one call is the worker's group commit; one failing row fails the whole call.
  */
+export async function insertReplies(
+  db: Db,
+  replies: readonly NewReply[],
+): Promise<InsertOutcome[]> {
+  return db.transaction(async (trx) => {
+    const rows = await trx('ticket_replies')
+      .insert(replies.map(toRow))
+      .onConflict('dedupe_key')
+      .ignore()
+      .returning<{ id: number; dedupe_key: string }[]>(['id', 'dedupe_key']);
+    const newIds = new Map(rows.map((r) => [r.dedupe_key, r.id]));
+    const stored: Array<{ reply: NewReply; id: number }> = [];
+    const outcomes = replies.map((reply): InsertOutcome => {
+      const id = newIds.get(reply.dedupeKey);
+      if (id === undefined) return 'duplicate';
+      newIds.delete(reply.dedupeKey); // a second copy in this batch is a duplicate
+      stored.push({ reply, id });
+      return 'inserted';
+    });
+    if (stored.length === 0) return outcomes;
+
+    const attachments = stored.flatMap(({ reply, id }) =>
+      reply.attachments.map((a, position) => ({
+        reply_id: id,
+        position,
+        stored_name: a.storedName,
+        original_name: a.originalName,
+        sha256: a.sha256,
+      })),
+    );
+    if (attachments.length > 0) await trx('reply_attachments').insert(attachments);
+
+    // One update per ticket, in id order so concurrent batches lock tickets in the same order.
+    const tickets = new Map<number, { status: string; lastReplyAt: Date }>();
+    for (const { reply } of stored) {
+      const seen = tickets.get(reply.ticketId);
+      tickets.set(reply.ticketId, {
+        status: reply.ticketStatus,
+        lastReplyAt:
+          seen && seen.lastReplyAt > reply.createdAt ? seen.lastReplyAt : reply.createdAt,
+      });
+    }
+    for (const [ticketId, t] of [...tickets].sort(([a], [b]) => a - b)) {
+      await trx('tickets')
+        .where({ id: ticketId })
+        .update({
+          status: t.status,
+          // A backdated reply (`created`) must not move the ticket's last reply backwards.
+          last_reply_at: trx.raw('GREATEST(COALESCE(last_reply_at, ?), ?)', [
+            t.lastReplyAt,
+            t.lastReplyAt,
+          ]),
+        });
+    }
+
+    // Last value wins per (field, ticket): one upsert may not touch a row twice.
+    const values = new Map<string, { field_id: number; ticket_id: number; value: string }>();
+    for (const { reply } of stored) {
+      for (const f of reply.customFields) {
+        values.set(`${f.fieldId}:${reply.ticketId}`, {
+          field_id: f.fieldId,
+          ticket_id: reply.ticketId,
+          value: f.value,
+        });
+      }
+    }
+    if (values.size > 0) {
+      await trx('custom_field_values')
+        .insert([...values.values()])
+        .onConflict(['field_id', 'ticket_id'])
+        .merge({ value: trx.raw('EXCLUDED.value'), updated_at: trx.fn.now() });
+    }
+    return outcomes;
+  });
+}
+
+/** One reply in its own transaction (see insertReplies). */
 export async function insertReply(db: Db, reply: NewReply): Promise<InsertOutcome> {
   try {
-    return await insertInTransaction(db, reply);
+    const [outcome] = await insertReplies(db, [reply]);
+    return outcome!;
   } catch (error) {
     if (await isConcurrentDuplicate(db, reply, error)) return 'duplicate';
     throw error;
@@ -57,67 +136,25 @@ async function isConcurrentDuplicate(db: Db, reply: NewReply, error: unknown): P
   return row !== undefined;
 }
 
-function insertInTransaction(db: Db, reply: NewReply): Promise<InsertOutcome> {
-  return db.transaction(async (trx) => {
-    const inserted = await trx('ticket_replies')
-      .insert({
-        reply_uid: reply.replyUid,
-        dedupe_key: reply.dedupeKey,
-        ticket_id: reply.ticketId,
-        client_id: reply.clientId,
-        contact_id: reply.contactId,
-        name: reply.name,
-        email: reply.email,
-        admin: reply.admin,
-        message: reply.message,
-        message_html: reply.messageHtml,
-        editor: reply.editor,
-        created_at: reply.createdAt,
-        source: reply.source,
-        source_principal: reply.sourcePrincipal,
-        source_message_id: reply.sourceMessageId,
-        received_at: reply.receivedAt,
-      })
-      .onConflict('dedupe_key')
-      .ignore()
-      .returning('id');
-    if (inserted.length === 0) return 'duplicate';
-    const [{ id: replyId }] = inserted as [{ id: number }];
-    if (reply.attachments.length > 0) {
-      await trx('reply_attachments').insert(
-        reply.attachments.map((a, position) => ({
-          reply_id: replyId,
-          position,
-          stored_name: a.storedName,
-          original_name: a.originalName,
-          sha256: a.sha256,
-        })),
-      );
-    }
-    await trx('tickets')
-      .where({ id: reply.ticketId })
-      .update({
-        status: reply.ticketStatus,
-        // A backdated reply (`created`) must not move the ticket's last reply backwards.
-        last_reply_at: trx.raw('GREATEST(COALESCE(last_reply_at, ?), ?)', [
-          reply.createdAt,
-          reply.createdAt,
-        ]),
-      });
-    if (reply.customFields.length > 0) {
-      await trx('custom_field_values')
-        .insert(
-          reply.customFields.map((f) => ({
-            field_id: f.fieldId,
-            ticket_id: reply.ticketId,
-            value: f.value,
-          })),
-        )
-        .onConflict(['field_id', 'ticket_id'])
-        .merge({ value: trx.raw('EXCLUDED.value'), updated_at: trx.fn.now() });
-    }
-    return 'inserted';
-  });
+function toRow(reply: NewReply) {
+  return {
+    reply_uid: reply.replyUid,
+    dedupe_key: reply.dedupeKey,
+    ticket_id: reply.ticketId,
+    client_id: reply.clientId,
+    contact_id: reply.contactId,
+    name: reply.name,
+    email: reply.email,
+    admin: reply.admin,
+    message: reply.message,
+    message_html: reply.messageHtml,
+    editor: reply.editor,
+    created_at: reply.createdAt,
+    source: reply.source,
+    source_principal: reply.sourcePrincipal,
+    source_message_id: reply.sourceMessageId,
+    received_at: reply.receivedAt,
+  };
 }
 
 /** A stored reply as get-ticket lists it. */

@@ -1,3 +1,4 @@
+import { allOk, batchCalls } from '@ticketflow/batch';
 import type { Db } from './connect.ts';
 
 /** How producers name a ticket: its id, or its public number (WHMCS `tid`). */
@@ -14,21 +15,8 @@ export interface TicketSummary {
 
 /** One indexed read by primary key or by the unique `tid`. */
 export async function findTicket(db: Db, ref: TicketRef): Promise<TicketSummary | undefined> {
-  const row = await db('tickets')
-    .select<
-      { id: number; tid: string; department_id: number; client_id: number | null; status: string }[]
-    >('id', 'tid', 'department_id', 'client_id', 'status')
-    .where('id' in ref ? { id: ref.id } : { tid: ref.num })
-    .first();
-  return (
-    row && {
-      id: row.id,
-      tid: row.tid,
-      departmentId: row.department_id,
-      clientId: row.client_id,
-      status: row.status,
-    }
-  );
+  const [ticket] = await findTickets(db, [ref]);
+  return ticket;
 }
 
 export async function clientExists(db: Db, clientId: number): Promise<boolean> {
@@ -89,4 +77,41 @@ export async function getTicketDetail(db: Db, ticketId: number): Promise<TicketD
       createdAt: row.created_at as Date,
     }
   );
+}
+
+/** Many tickets in one query: by id or by number, answered in the order asked. */
+export async function findTickets(
+  db: Db,
+  refs: readonly TicketRef[],
+): Promise<Array<TicketSummary | undefined>> {
+  const ids = refs.flatMap((r) => ('id' in r ? [r.id] : []));
+  const nums = refs.flatMap((r) => ('num' in r ? [r.num] : []));
+  const rows = await db('tickets')
+    .select<
+      { id: number; tid: string; department_id: number; client_id: number | null; status: string }[]
+    >('id', 'tid', 'department_id', 'client_id', 'status')
+    .whereIn('id', ids)
+    .orWhereIn('tid', nums);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byNum = new Map(rows.map((r) => [r.tid, r]));
+  return refs.map((ref) => {
+    const row = 'id' in ref ? byId.get(ref.id) : byNum.get(ref.num);
+    return (
+      row && {
+        id: row.id,
+        tid: row.tid,
+        departmentId: row.department_id,
+        clientId: row.client_id,
+        status: row.status,
+      }
+    );
+  });
+}
+
+/**
+ * findTicket for a busy process: concurrent lookups share one query (the hot path of every
+ * reply, in the ingress and in the worker).
+ */
+export function createTicketLookup(db: Db): (ref: TicketRef) => Promise<TicketSummary | undefined> {
+  return batchCalls(async (refs: TicketRef[]) => allOk(await findTickets(db, refs)));
 }

@@ -1,0 +1,158 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue, type Worker } from 'bullmq';
+import type { Knex } from 'knex';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgBlobStore, seedDemo, type BlobStore, type DemoSeed } from '@ticketflow/db';
+import { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, createRedis } from '@ticketflow/queue';
+import {
+  createTestDatabase,
+  deletePrefix,
+  redisUrl,
+  uniquePrefix,
+  type TestDatabase,
+} from '@ticketflow/testing';
+import { startMaintenanceWorker } from '../src/index.ts';
+
+/** Short, so a sweep runs within a second instead of the production hour. */
+const EVERY_MS = 500;
+const GRACE_MS = 60_000;
+/** How long a blob waits for its sweep before the test gives up. */
+const DEADLINE_MS = 10_000;
+
+let database: TestDatabase;
+let db: Knex;
+let seed: DemoSeed;
+let blobs: BlobStore;
+let prefix: string;
+let queue: Queue;
+const workers: Worker[] = [];
+const connection = createRedis(redisUrl(), 'worker');
+/** Everything the workers log, so a failed schedule or sweep shows up as a failed assertion. */
+const logged: Array<{ level: number; msg: string }> = [];
+const logger = pino(
+  { level: 'info' },
+  { write: (line: string) => logged.push(JSON.parse(line) as { level: number; msg: string }) },
+);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.db;
+  seed = await seedDemo(db);
+  blobs = createPgBlobStore(db);
+  prefix = uniquePrefix();
+  queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+});
+
+afterAll(async () => {
+  for (const worker of workers) await worker.close();
+  await queue?.close();
+  connection.disconnect();
+  if (prefix) await deletePrefix(prefix);
+  await database?.drop();
+});
+
+/** Stages a blob as the ingress would, then moves it `ms` into the past. */
+async function stageBlob(ageMs: number): Promise<string> {
+  const { sha256 } = await blobs.write(randomBytes(300 * 1024), Number.MAX_SAFE_INTEGER, () => {
+    return new Error('too large');
+  });
+  const then = new Date(Date.now() - ageMs);
+  const [row] = await db('attachment_blobs')
+    .where({ sha256 })
+    .update({ created_at: then })
+    .returning<{ upload_id: string }[]>('upload_id');
+  await db('attachment_chunks').where({ upload_id: row!.upload_id }).update({ created_at: then });
+  return sha256;
+}
+
+/** Points a reply on the demo ticket at the blob, as the worker's reply transaction does. */
+async function referenceBlob(sha256: string): Promise<void> {
+  const [reply] = await db('ticket_replies')
+    .insert({
+      reply_uid: randomUUID(),
+      dedupe_key: randomUUID(),
+      ticket_id: seed.ticketId,
+      client_id: seed.clientId,
+      contact_id: seed.contactId,
+      message: 'log attached',
+      message_html: '<p>log attached</p>',
+      editor: 'plain',
+      created_at: new Date(),
+      source: 'api',
+      source_principal: 'test',
+      received_at: new Date(),
+    })
+    .returning<{ id: number }[]>('id');
+  await db('reply_attachments').insert({
+    reply_id: reply!.id,
+    position: 1,
+    stored_name: '123456_log.txt',
+    original_name: 'log.txt',
+    sha256,
+  });
+}
+
+async function blobExists(sha256: string): Promise<boolean> {
+  return (await db('attachment_blobs').where({ sha256 }).first()) !== undefined;
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the maintenance worker', () => {
+  let loose: string;
+  let referenced: string;
+  let fresh: string;
+  let sweeps = 0;
+
+  beforeAll(async () => {
+    loose = await stageBlob(2 * GRACE_MS);
+    referenced = await stageBlob(2 * GRACE_MS);
+    await referenceBlob(referenced);
+    fresh = await stageBlob(0);
+    // Two workers (two processes in production), each upserting the schedule as it starts.
+    const options = { blobs, connection, prefix, graceMs: GRACE_MS, everyMs: EVERY_MS, logger };
+    workers.push(startMaintenanceWorker(options), startMaintenanceWorker(options));
+    for (const worker of workers) worker.on('completed', () => sweeps++);
+  });
+
+  /** Resolves once `n` more sweeps have completed than when it was called. */
+  async function moreSweeps(n: number): Promise<void> {
+    const target = sweeps + n;
+    await until(async () => Promise.resolve(sweeps >= target), `${n} more sweeps complete`);
+  }
+
+  it('removes an unreferenced blob older than the grace period within seconds', async () => {
+    await until(async () => !(await blobExists(loose)), 'the old unreferenced blob is swept');
+    expect(await blobs.read(loose)).toBeUndefined();
+    expect(logged).toContainEqual(
+      expect.objectContaining({ msg: 'swept unreferenced attachment blobs', blobs: 1 }),
+    );
+  });
+
+  it('keeps an old blob a reply references, and a fresh unreferenced one', async () => {
+    await moreSweeps(2);
+    expect((await blobs.read(referenced))?.length).toBe(300 * 1024);
+    expect(await blobExists(fresh)).toBe(true);
+  });
+
+  it('keeps one job scheduler for the sweep however many workers start', async () => {
+    // Any sweep that completes now started long after both workers' upserts had landed.
+    await moreSweeps(2);
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+    expect(await queue.getJobSchedulers()).toEqual([
+      expect.objectContaining({ key: SWEEP_BLOBS_JOB, name: SWEEP_BLOBS_JOB, every: EVERY_MS }),
+    ]);
+  });
+
+  it('logs no errors and fails no sweep', async () => {
+    expect(await queue.getFailedCount()).toBe(0);
+    expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+  });
+});

@@ -1,0 +1,1 @@
+export { batchCalls, allOk, type Settled, type BatchOptions } from './batch-calls.ts';
