@@ -15,7 +15,7 @@ import {
   completeIdempotencyKey,
   contactBelongsTo,
   findStatusTitle,
-  findTicket,
+  createTicketLookup,
   listCustomFields,
   releaseIdempotencyKey,
   type BlobStore,
@@ -23,9 +23,9 @@ import {
 } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import type { Redis } from 'ioredis';
-import { enqueueReply, newReplyId } from './enqueue-reply.ts';
+import { createReplyEnqueuer, newReplyId } from './enqueue-reply.ts';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
-import { consumeRateLimits } from './rate-limit.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
 import { findReplyState } from './reply-state.ts';
 import { validateReply, type ReplyLookups } from './validate-reply.ts';
@@ -61,6 +61,10 @@ export function createAddTicketReply(
     listCustomFields: (departmentId) => listCustomFields(deps.db, departmentId),
   };
 
+  const findTicket = createTicketLookup(deps.db);
+  const consumeRateLimits = createRateLimiter(deps.redis, deps.queuePrefix);
+  const enqueueReply = createReplyEnqueuer(deps.queue, deps.redis);
+
   /** The ticket the request names, or undefined when it names none (validation says why). */
   const findTicketOf = async (req: ApiRequest) => {
     let ref;
@@ -69,7 +73,7 @@ export function createAddTicketReply(
     } catch {
       return undefined;
     }
-    return findTicket(deps.db, ref);
+    return findTicket(ref);
   };
 
   return async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {
@@ -77,7 +81,7 @@ export function createAddTicketReply(
     // The ticket is looked up once, before the rate limit, so the per-ticket count keys on its
     // id however the request spells it (`5`, `005`, its ticketnum).
     const named = await findTicketOf(req);
-    const rateHeaders = await consumeRateLimits(deps.redis, deps.queuePrefix, [
+    const rateHeaders = await consumeRateLimits([
       { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
       {
         scope: 'ticket',
@@ -145,7 +149,7 @@ export function createAddTicketReply(
     }
 
     try {
-      await enqueueReply(deps.queue, deps.redis, checked.job);
+      await enqueueReply(checked.job);
     } catch (error) {
       if (idempotencyKey) await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
       throw error;

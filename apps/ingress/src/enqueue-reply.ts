@@ -1,21 +1,41 @@
 import { randomBytes } from 'node:crypto';
+import { allOk, batchCalls } from '@ticketflow/batch';
 import { replyJobId, REPLY_JOB, type ReplyJob } from '@ticketflow/contract';
 import type { Redis } from 'ioredis';
 import { isRedisReady, type ReplyQueue } from '@ticketflow/queue';
 import { serviceUnavailable } from './error-response.ts';
 
 /**
- * Hands a validated job to BullMQ. It resolves only once Redis holds the job: "accepted means
- * durable" (ARCHITECTURE.md guarantee 1). The job id only saves work on a repeated add; the
- * dedupe key in PostgreSQL is what makes the reply exactly-once.
+ * Hands validated jobs to BullMQ. Each call resolves only once Redis holds its job: "accepted
+ * means durable" (ARCHITECTURE.md guarantee 1). Concurrent requests share one `addBulk` round
+ * trip. The job id only saves work on a repeated add; the dedupe key in PostgreSQL is what
+ * makes the reply exactly-once.
  */
-export async function enqueueReply(queue: ReplyQueue, redis: Redis, job: ReplyJob): Promise<void> {
-  if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
-  try {
-    await queue.add(REPLY_JOB, job, { jobId: replyJobId(job.replyid) });
-  } catch {
-    throw serviceUnavailable('Redis is unreachable');
-  }
+export function createReplyEnqueuer(
+  queue: ReplyQueue,
+  redis: Redis,
+): (job: ReplyJob) => Promise<void> {
+  const addMany = batchCalls(
+    async (jobs: ReplyJob[]) => {
+      await queue.addBulk(
+        jobs.map((job) => ({
+          name: REPLY_JOB,
+          data: job,
+          opts: { jobId: replyJobId(job.replyid) },
+        })),
+      );
+      return allOk(jobs.map(() => undefined));
+    },
+    { maxBatch: 100, maxInFlight: 4 },
+  );
+  return async (job) => {
+    if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
+    try {
+      await addMany(job);
+    } catch {
+      throw serviceUnavailable('Redis is unreachable');
+    }
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { batchCalls, type Settled } from '@ticketflow/batch';
 import { apiErrorWithHeaders } from '@ticketflow/contract';
 import { isRedisReady } from '@ticketflow/queue';
 import { serviceUnavailable } from './error-response.ts';
@@ -14,34 +15,57 @@ export interface RateLimitRule {
 const WINDOW_MS = 60_000;
 
 /**
- * Fixed one-minute windows counted in Redis, shared by every ingress process. All rules of a
- * request are counted in one pipelined round trip. Returns the headers of the tightest rule.
+ * Fixed one-minute windows counted in Redis, shared by every ingress process. The rules of all
+ * concurrent requests are counted in one pipelined round trip. `consume` resolves with the
+ * headers of the request's tightest rule, or throws 429.
  */
-export async function consumeRateLimits(
-  redis: Redis,
-  prefix: string,
+export function createRateLimiter(redis: Redis, prefix: string) {
+  const countMany = batchCalls(
+    async (requests: Array<{ rules: readonly RateLimitRule[]; now: number }>) => {
+      const pipeline = redis.multi();
+      for (const { rules, now } of requests) {
+        for (const rule of rules) {
+          const key = `${prefix}:ratelimit:${rule.scope}:${rule.id}:${windowOf(now)}`;
+          pipeline.incr(key).pexpire(key, WINDOW_MS + 1000);
+        }
+      }
+      const results = await pipeline.exec();
+      let at = 0;
+      return requests.map(({ rules, now }): Settled<Record<string, string>> => {
+        const counts = rules.map(() => Number(results?.[at++ * 2]?.[1] ?? 0));
+        try {
+          return { ok: true, value: verdict(rules, counts, now) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+    },
+    { maxBatch: 200, maxInFlight: 4 },
+  );
+
+  return async function consume(rules: readonly RateLimitRule[], now = Date.now()) {
+    if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
+    try {
+      return await countMany({ rules, now });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ApiError') throw error;
+      throw serviceUnavailable('Redis is unreachable');
+    }
+  };
+}
+
+const windowOf = (now: number) => Math.floor(now / WINDOW_MS);
+
+function verdict(
   rules: readonly RateLimitRule[],
-  now = Date.now(),
-): Promise<Record<string, string>> {
-  if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
-  const window = Math.floor(now / WINDOW_MS);
-  const resetS = Math.ceil(((window + 1) * WINDOW_MS - now) / 1000);
-  const pipeline = redis.multi();
-  for (const rule of rules) {
-    const key = `${prefix}:ratelimit:${rule.scope}:${rule.id}:${window}`;
-    pipeline.incr(key).pexpire(key, WINDOW_MS + 1000);
-  }
-  let results: [Error | null, unknown][] | null;
-  try {
-    results = await pipeline.exec();
-  } catch {
-    throw serviceUnavailable('Redis is unreachable');
-  }
+  counts: number[],
+  now: number,
+): Record<string, string> {
+  const resetS = Math.ceil(((windowOf(now) + 1) * WINDOW_MS - now) / 1000);
   let headers: Record<string, string> = {};
   let tightest = Infinity;
   for (const [i, rule] of rules.entries()) {
-    const count = Number(results?.[i * 2]?.[1] ?? 0);
-    const remaining = rule.perMinute - count;
+    const remaining = rule.perMinute - (counts[i] ?? 0);
     if (remaining < 0) {
       throw apiErrorWithHeaders(
         { 'Retry-After': String(resetS), ...rateLimitHeaders(rule.perMinute, 0, resetS) },

@@ -64,17 +64,18 @@ export function createPgBlobStore(db: Db): BlobStore {
             head.push(part.subarray(0, SNIFF_BYTES - headBytes));
             headBytes += Math.min(part.length, SNIFF_BYTES - headBytes);
           }
-          // Chunks of a large Buffer are copied by concat; a slice keeps memory at one chunk.
-          for (let at = 0; at < part.length; at += CHUNK_BYTES) {
-            const slice = part.subarray(at, at + CHUNK_BYTES);
+          // Fill the pending chunk exactly to CHUNK_BYTES, so no chunk (and no copy) is larger.
+          for (let at = 0; at < part.length; ) {
+            const slice = part.subarray(at, at + CHUNK_BYTES - pendingBytes);
             pending.push(slice);
             pendingBytes += slice.length;
-            if (pendingBytes >= CHUNK_BYTES) await flush();
+            at += slice.length;
+            if (pendingBytes === CHUNK_BYTES) await flush();
           }
         }
         await flush();
         const sha256 = hash.digest('hex');
-        const contentType = await sniffContentType(Buffer.concat(head));
+        const contentType = await sniffContentType(Buffer.concat(head), size > headBytes);
         // An existing blob with these bytes wins; touching its created_at keeps the sweeper off
         // it while the reply that now points at it is still queued.
         const [row] = await db('attachment_blobs')
@@ -125,14 +126,13 @@ export function createPgBlobStore(db: Db): BlobStore {
 }
 
 /** Magic numbers first (file-type); otherwise UTF-8 text without control bytes is text/plain. */
-async function sniffContentType(head: Buffer): Promise<string> {
+async function sniffContentType(head: Buffer, isTruncated: boolean): Promise<string> {
   const detected = await fileTypeFromBuffer(head);
   if (detected) return detected.mime;
   if (head.length === 0) return 'application/octet-stream';
-  // The head may end inside a multibyte character: ignore the last 3 bytes' decoding errors.
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(
-    head.subarray(0, Math.max(0, head.length - 3)),
-  );
+  // A truncated head may end inside a multibyte character: `stream` holds back an incomplete
+  // final sequence instead of decoding it as U+FFFD. Every other byte is checked.
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(head, { stream: isTruncated });
   const isText = !text.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F\u007F]/.test(text);
   return isText ? 'text/plain' : 'application/octet-stream';
 }

@@ -49,6 +49,8 @@ describe('migrations', () => {
     expect(await migrateLatest(db)).toEqual([]);
     expect(await schemaObjects()).toEqual({
       tables: [
+        'attachment_blobs',
+        'attachment_chunks',
         'clients',
         'contacts',
         'custom_field_values',
@@ -56,6 +58,7 @@ describe('migrations', () => {
         'dead_letters',
         'departments',
         'idempotency_keys',
+        'reply_attachments',
         'ticket_replies',
         'ticket_statuses',
         'tickets',
