@@ -41,6 +41,8 @@ export function createBodyReader(limits: BodyLimits, blobs: BlobStore) {
   });
   const readMultipart = multer({
     storage: createUploadStager(blobs, limits),
+    // Browsers, curl and PHP send file names as raw UTF-8; busboy's default reads them as latin1.
+    defParamCharset: 'utf8',
     limits: {
       // One byte over, so the stager's own 413 (naming the attachment) fires first.
       fileSize: limits.bytes + 1,

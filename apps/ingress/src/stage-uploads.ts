@@ -32,7 +32,7 @@ export function createUploadStager(
     _handleFile(req, file, callback) {
       const fail = (error: unknown) => {
         file.stream.resume();
-        callback(error as Error);
+        callback(error);
       };
       if (!FILE_FIELD.test(file.fieldname)) {
         return fail(
@@ -60,10 +60,13 @@ export function createUploadStager(
         max === limits.bytes
           ? apiError('payload_too_large', label, formatBytes(limits.bytes))
           : apiError('payload_too_large', 'Attachments in total', formatBytes(limits.totalBytes));
-      blobs.write(file.stream, max, tooLarge).then((blob) => {
+      // A plain for-await over the stream destroys it when the blob store stops early (too
+      // large), and multer turns that AbortError into the request's error (a 500). Keep the
+      // stream alive so `fail` can drain it and our 413 is the error multer reports.
+      blobs.write(file.stream.iterator({ destroyOnReturn: false }), max, tooLarge).then((blob) => {
         state.bytes += blob.size;
         const staged: StagedUpload = { ...blob, originalName };
-        callback(null, staged as unknown as Partial<Express.Multer.File>);
+        callback(null, staged);
       }, fail);
     },
     _removeFile(_req, _file, callback) {

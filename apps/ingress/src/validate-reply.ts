@@ -2,7 +2,6 @@ import {
   apiError,
   formatBytes,
   isEmail,
-  isEmptyList,
   parseCreated,
   readBoolean,
   readPositiveInt,

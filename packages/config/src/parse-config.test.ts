@@ -63,6 +63,7 @@ describe('parseConfig', () => {
       },
       rateLimits: { perPrincipalPerMinute: 6000, perTicketPerMinute: 120 },
       idempotencyTtlHours: 48,
+      blobSweep: { graceHours: 24, everyMinutes: 60 },
       logLevel: 'info',
       accessLog: true,
     });

@@ -34,7 +34,8 @@ export function checkAttachmentName(
         : `${label}: extension .${extension} is not allowed (allowed: ${allowedExtensions.join(', ')})`,
     );
   }
-  return name.slice(0, 255);
+  // Cap the stem, never the extension: cutting `aaa….php.txt` at 255 could leave `aaa….php`.
+  return name.length <= 255 ? name : name.slice(0, 255 - (name.length - dot)) + name.slice(dot);
 }
 
 /**
@@ -43,5 +44,13 @@ export function checkAttachmentName(
  */
 export function storableName(raw: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  return raw.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255);
+  const clean = raw.replace(/[\u0000-\u001f\u007f]/g, '');
+  if (clean.length <= 255) return clean;
+  // Too long to keep whole: keep what the stored name is made of, so the worker's check of the
+  // job's name accepts what the ingress accepted: the base name, and its extension if it is cut.
+  const base = clean.slice(Math.max(clean.lastIndexOf('/'), clean.lastIndexOf('\\')) + 1);
+  if (base.length <= 255) return base;
+  const dot = base.lastIndexOf('.');
+  const extension = dot > 0 && base.length - dot <= 32 ? base.slice(dot) : '';
+  return base.slice(0, 255 - extension.length) + extension;
 }

@@ -65,7 +65,7 @@ export function createPgBlobStore(db: Db): BlobStore {
             headBytes += Math.min(part.length, SNIFF_BYTES - headBytes);
           }
           // Fill the pending chunk exactly to CHUNK_BYTES, so no chunk (and no copy) is larger.
-          for (let at = 0; at < part.length; ) {
+          for (let at = 0; at < part.length;) {
             const slice = part.subarray(at, at + CHUNK_BYTES - pendingBytes);
             pending.push(slice);
             pendingBytes += slice.length;
@@ -133,6 +133,7 @@ async function sniffContentType(head: Buffer, isTruncated: boolean): Promise<str
   // A truncated head may end inside a multibyte character: `stream` holds back an incomplete
   // final sequence instead of decoding it as U+FFFD. Every other byte is checked.
   const text = new TextDecoder('utf-8', { fatal: false }).decode(head, { stream: isTruncated });
+  // eslint-disable-next-line no-control-regex -- control bytes are what marks a file as binary
   const isText = !text.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F\u007F]/.test(text);
   return isText ? 'text/plain' : 'application/octet-stream';
 }

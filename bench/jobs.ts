@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { REPLY_JOB, REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { replyJobOptions } from '@ticketflow/queue';
+import { MESSAGE } from './payloads.ts';
+import { sleep } from './processes.ts';
+import type { BenchStack } from './stack.ts';
+
+/** The product's defaults (TICKETFLOW_REPLY_ATTEMPTS / _BACKOFF_MS): every filled job uses them. */
+const JOB_OPTIONS = replyJobOptions({ attempts: 6, backoffMs: 1000 });
+const FILL_BATCH = 1000;
+/** States a job passes through before it is finished; the queue has drained when all are 0. */
+const UNFINISHED = ['wait', 'paused', 'active', 'prioritized', 'waiting-children'];
+const STATES = [...UNFINISHED, 'delayed', 'failed'];
+
+/** The orchestrator's handle on one prefix's `replies` queue (never a worker). */
+export function openQueue(redis: Redis, prefix: string): Queue {
+  return new Queue(REPLY_QUEUE, { connection: redis, prefix });
+}
+
+/** A valid contract-v1 reply job for the seeded ticket, as the ingress would enqueue it. */
+function replyJob(stack: BenchStack): ReplyJob {
+  const replyid = randomUUID();
+  return {
+    v: 1,
+    replyid,
+    dedupeKey: replyid,
+    ticket: { id: stack.seed.ticketId },
+    author: { type: 'client', clientid: stack.seed.clientId, contactid: null },
+    message: MESSAGE,
+    markdown: true,
+    status: null,
+    noemail: false,
+    created: null,
+    customfields: [],
+    attachments: [],
+    source: { kind: 'api', principal: 'bench-client' },
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+/** Adds `count` jobs with addBulk in batches of 1000, with the product's job options. */
+export async function fillQueue(queue: Queue, stack: BenchStack, count: number): Promise<void> {
+  for (let done = 0; done < count; done += FILL_BATCH) {
+    const jobs = Array.from({ length: Math.min(FILL_BATCH, count - done) }, () => {
+      const data = replyJob(stack);
+      return {
+        name: REPLY_JOB,
+        data,
+        opts: { ...JOB_OPTIONS, jobId: replyJobId(data.replyid) },
+      };
+    });
+    await queue.addBulk(jobs);
+  }
+}
+
+/** Jobs waiting to be processed (after a fill or a load against a paused queue). */
+export async function waiting(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts('wait', 'paused', 'prioritized');
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Resolves with the time the queue first had no unfinished job, polled every 10 ms (the runs
+ * last seconds, so the poll adds under 1 %). The bench adds no delayed job, so a delayed one is
+ * a failed attempt waiting for its retry: that, or a final failure, makes the run invalid at
+ * once instead of waiting out the backoff.
+ */
+export async function waitForDrain(queue: Queue, timeoutMs = 300_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await queue.getJobCounts(...(STATES as Parameters<Queue['getJobCounts']>));
+    const now = performance.now();
+    if ((counts.failed ?? 0) > 0 || (counts.delayed ?? 0) > 0) {
+      const [job] = [...(await queue.getFailed(0, 0)), ...(await queue.getDelayed(0, 0))];
+      throw new Error(
+        `${counts.failed} failed and ${counts.delayed} retrying job(s), e.g. ${job?.id}: ${job?.failedReason}`,
+      );
+    }
+    const left = UNFINISHED.reduce((n, state) => n + (counts[state] ?? 0), 0);
+    if (left === 0) return now;
+    if (Date.now() > deadline) throw new Error(`queue not drained: ${left} jobs left`);
+    await sleep(10);
+  }
+}
+
+/** Rows in a table of the bench database (persisted replies, baseline inserts). */
+export async function countRows(stack: BenchStack, table: string): Promise<number> {
+  const row = await stack.db(table).count<{ n: string }[]>({ n: '*' });
+  return Number(row[0]?.n ?? 0);
+}

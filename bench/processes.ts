@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TICKETFLOW_BIN = join(ROOT, 'apps/cli/bin/ticketflow.mjs');
+const KiB = 1024;
+
+/** A server or worker the bench started: product or baseline, always a separate process. */
+export interface Child {
+  name: string;
+  pid: number;
+  /** Every child listens on 127.0.0.1 (workers only for their health check). */
+  url: string;
+  logPath: string;
+  /** SIGTERM, so a --cpu-prof child writes its profile; SIGKILL if it has not exited in time. */
+  stop(): Promise<void>;
+}
+
+/** What a child runs: the product's own CLI, or one of bench/baselines/*.ts. */
+export type Program =
+  | { kind: 'ticketflow'; mode: 'ingress' | 'worker' }
+  | { kind: 'baseline'; script: string };
+
+export interface ChildOptions {
+  name: string;
+  program: Program;
+  env: Record<string, string>;
+  logDir: string;
+  /** Extra NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=…`. */
+  nodeOptions?: string;
+}
+
+const running = new Set<ChildProcess>();
+// Last resort when the orchestrator dies mid-run: no server outlives the bench.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Starts a child on a free port and resolves once it answers its health check. */
+export async function startChild(options: ChildOptions): Promise<Child> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logPath = join(options.logDir, `${options.name}-${port}.log`);
+  // Output goes to a file: the orchestrator also runs the load generator, and reading a busy
+  // access log through a pipe would take CPU from it. The file also explains a failed start.
+  const log = openSync(logPath, 'a');
+  const args =
+    options.program.kind === 'ticketflow'
+      ? [TICKETFLOW_BIN, 'serve', `--${options.program.mode}`]
+      : ['--import', 'tsx', join(ROOT, 'bench/baselines', options.program.script)];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port) };
+  delete env.NODE_OPTIONS;
+  if (options.nodeOptions) env.NODE_OPTIONS = options.nodeOptions;
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', log, log] });
+  closeSync(log);
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => running.delete(child));
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const readyPath = options.program.kind === 'ticketflow' ? '/readyz' : '/healthz';
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.name} exited:\n${tail(logPath)}`);
+    const res = await fetch(url + readyPath).catch(() => undefined);
+    if (res?.status === 200) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${options.name} never became ready:\n${tail(logPath)}`);
+    }
+    await sleep(100);
+  }
+  return { name: options.name, pid: child.pid!, url, logPath, stop };
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident set of a process, in bytes. */
+export function memoryOf(pid: number): { hwm: number; rss: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+    return Number(match[1]) * KiB;
+  };
+  return { hwm: kib('VmHWM'), rss: kib('VmRSS') };
+}
+
+/** The last lines of a child's log, for error messages. */
+export function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A port nothing listens on now (the OS picks it; the child binds it a moment later). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
