@@ -6,6 +6,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY apps/cli/package.json apps/cli/package.json
 COPY apps/ingress/package.json apps/ingress/package.json
 COPY apps/worker/package.json apps/worker/package.json
+COPY packages/batch/package.json packages/batch/package.json
 COPY packages/config/package.json packages/config/package.json
 COPY packages/contract/package.json packages/contract/package.json
 COPY packages/db/package.json packages/db/package.json
