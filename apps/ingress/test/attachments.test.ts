@@ -1,8 +1,10 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { createPgBlobStore } from '@ticketflow/db';
+import { bridgeJob, enqueueDirectly } from './bridge-jobs.ts';
 import { startStack, type TestStack } from './stack.ts';
+import { countJobs, countReplies } from './stack-counts.ts';
 
 /**
  * Attachments end to end (API.md §3 limits, §6 shapes and names, §9 job contract): every shape
@@ -132,18 +134,7 @@ async function expectStored(answer: Answer, files: readonly File[], on = stack) 
 }
 
 async function counts(on = stack) {
-  const [{ replies }] = (await on.database.db('ticket_replies').count({ replies: '*' })) as [
-    { replies: string },
-  ];
-  const jobs = await on.queue.getJobCounts(
-    'waiting',
-    'active',
-    'delayed',
-    'prioritized',
-    'completed',
-    'failed',
-  );
-  return { replies: Number(replies), jobs: Object.values(jobs).reduce((a, b) => a + b, 0) };
+  return { replies: await countReplies(on), jobs: await countJobs(on) };
 }
 
 /** Blobs no reply references and chunks no blob owns: what a refusal must not leave behind. */
@@ -700,28 +691,8 @@ describe('the reply job in Redis', () => {
 });
 
 describe('bridge jobs with inline data (API.md §9)', () => {
-  function bridgeJob(attachments: ReplyJob['attachments']): ReplyJob {
-    const replyid = randomUUID();
-    return {
-      v: 1,
-      replyid,
-      dedupeKey: `email:support:${replyid}`,
-      ticket: { id: stack.seed.ticketId },
-      author: { type: 'guest', name: 'Mail Sender', email: 'sender@example.com' },
-      message: 'from the bridge',
-      markdown: false,
-      status: null,
-      noemail: false,
-      created: null,
-      customfields: [],
-      attachments,
-      source: { kind: 'email', principal: 'bridge-test', messageId: `<${replyid}@mail>` },
-      receivedAt: new Date().toISOString(),
-    };
-  }
-
   async function deadLetter(data: ReplyJob) {
-    const job = await stack.queue.add(REPLY_JOB, data, { jobId: replyJobId(data.replyid) });
+    const job = await enqueueDirectly(stack, data);
     await expect.poll(() => job.getState(), { timeout: 10_000 }).toBe('failed');
     const errorOf = async () =>
       (
@@ -739,11 +710,13 @@ describe('bridge jobs with inline data (API.md §9)', () => {
 
   it('stores inline data and serves it through get-ticket-attachment', async () => {
     const scan = fileOf('../inbox/scan.pdf', 5000);
-    const data = bridgeJob([
-      { name: scan.name, data: chunkSplit(b64(scan.bytes)) },
-      { name: UTF8_NAME, data: ALL_BYTES.toString('base64url') },
-    ]);
-    const job = await stack.queue.add(REPLY_JOB, data, { jobId: replyJobId(data.replyid) });
+    const data = bridgeJob(stack, {
+      attachments: [
+        { name: scan.name, data: chunkSplit(b64(scan.bytes)) },
+        { name: UTF8_NAME, data: ALL_BYTES.toString('base64url') },
+      ],
+    });
+    const job = await enqueueDirectly(stack, data);
     await expect.poll(() => job.getState(), { timeout: 10_000 }).toBe('completed');
     await expectStored(
       { status: 200, body: { result: 'success', status: 'persisted', replyid: data.replyid } },
@@ -755,22 +728,26 @@ describe('bridge jobs with inline data (API.md §9)', () => {
   });
 
   it('dead-letters a job whose inline data is over 256 KiB in all, writing no reply', async () => {
-    const data = bridgeJob([
-      { name: 'a.pdf', data: b64(randomBytes(150 * 1024)) },
-      { name: 'b.pdf', data: b64(randomBytes(150 * 1024)) },
-    ]);
+    const data = bridgeJob(stack, {
+      attachments: [
+        { name: 'a.pdf', data: b64(randomBytes(150 * 1024)) },
+        { name: 'b.pdf', data: b64(randomBytes(150 * 1024)) },
+      ],
+    });
     expect(await deadLetter(data)).toMatch(/inline data exceeds 256 KiB in all/);
   });
 
   it('dead-letters a job whose blob reference is not stored, writing no reply', async () => {
-    const data = bridgeJob([
-      { name: 'ghost.pdf', blob: { sha256: sha256(randomBytes(32)), size: 32 } },
-    ]);
+    const data = bridgeJob(stack, {
+      attachments: [{ name: 'ghost.pdf', blob: { sha256: sha256(randomBytes(32)), size: 32 } }],
+    });
     expect(await deadLetter(data)).toMatch(/foreign key|attachment_blobs/);
   });
 
   it('dead-letters a job whose attachment name is never allowed (x.php)', async () => {
-    const data = bridgeJob([{ name: 'x.php', data: b64('<?php system($_GET[1]);') }]);
+    const data = bridgeJob(stack, {
+      attachments: [{ name: 'x.php', data: b64('<?php system($_GET[1]);') }],
+    });
     expect(await deadLetter(data)).toBe('Attachment 1 ("x.php"): extension .php is never allowed');
   });
 });

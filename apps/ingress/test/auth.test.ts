@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerOf, postForm, type Answer } from './answers.ts';
 import { startStack, type TestStack } from './stack.ts';
+import { countReplies } from './stack-counts.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -11,47 +13,24 @@ afterAll(async () => {
   await stack.close();
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
 /** A urlencoded POST, as PHP's http_build_query sends it. */
-async function post(
+function post(
   path: string,
   authorization: string | undefined,
   fields: Record<string, string>,
   extra: Record<string, string> = {},
 ): Promise<Answer> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      ...(authorization === undefined ? {} : { authorization }),
-      ...extra,
-    },
-    body: new URLSearchParams(fields),
+  return postForm(`${stack.url}${path}`, fields, {
+    ...(authorization === undefined ? {} : { authorization }),
+    ...extra,
   });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
 }
 
 async function getTicket(authorization: string, query: Record<string, string>): Promise<Answer> {
-  const res = await fetch(
-    `${stack.url}/api/v2/get-ticket?${new URLSearchParams(query).toString()}`,
-    {
-      headers: { authorization },
-    },
+  const search = new URLSearchParams(query).toString();
+  return answerOf(
+    await fetch(`${stack.url}/api/v2/get-ticket?${search}`, { headers: { authorization } }),
   );
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
 }
 
 const bearer = (token: string) => `Bearer ${token}`;
@@ -79,14 +58,6 @@ async function replyAndFetchRow(authorization: string, fields: Record<string, st
     | undefined;
   expect(row).toBeDefined();
   return row!;
-}
-
-async function replyCount(ticketId: number): Promise<number> {
-  const [row] = await stack.database
-    .db('ticket_replies')
-    .where({ ticket_id: ticketId })
-    .count<{ count: string }[]>('* as count');
-  return Number(row!.count);
 }
 
 /** A token with the stack's secret and any claims, for what `stack.token` cannot express. */
@@ -214,7 +185,7 @@ describe('authorisation of a client token', () => {
     });
     expect(other.status).toBe(missing.status);
     expect(other.body).toEqual(missing.body);
-    expect(await replyCount(stack.seed.otherTicketId)).toBe(0);
+    expect(await countReplies(stack, { ticket_id: stack.seed.otherTicketId })).toBe(0);
   });
 
   it("answers 404 when a client token replies on another client's ticket, exactly like a missing ticket (by ticketnum)", async () => {
@@ -235,7 +206,7 @@ describe('authorisation of a client token', () => {
     expect(other.status).toBe(missing.status);
     expect(other.body).toEqual(missing.body);
     expect(other.body).toEqual(missingById.body);
-    expect(await replyCount(stack.seed.otherTicketId)).toBe(0);
+    expect(await countReplies(stack, { ticket_id: stack.seed.otherTicketId })).toBe(0);
   });
 
   it("answers 404 when a client token reads another client's ticket, exactly like a missing ticket", async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from './stack.ts';
+import { countJobs, countReplies } from './stack-counts.ts';
 
 const PANEL = 'https://panel.example';
 const BODY_LIMIT = 4096;
@@ -93,19 +94,6 @@ function chunksOf(body: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < body.length; i += size) out.push(body.subarray(i, i + size));
   return out;
-}
-
-async function jobTotal(): Promise<number> {
-  const counts = await stack.queue.getJobCounts();
-  return Object.values(counts).reduce((a, b) => a + b, 0);
-}
-
-async function rowsWithMessage(message: string): Promise<number> {
-  const [row] = await stack.database
-    .db('ticket_replies')
-    .where({ message })
-    .count<{ count: string }[]>('* as count');
-  return Number(row!.count);
 }
 
 describe('CORS', () => {
@@ -208,7 +196,7 @@ describe('body limits', () => {
     });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(BODY_TOO_LARGE);
-    expect(await rowsWithMessage(bigMessage)).toBe(0);
+    expect(await countReplies(stack, { message: bigMessage })).toBe(0);
   });
 
   it('answers 413 naming the limit to a JSON body over the limit', async () => {
@@ -246,7 +234,7 @@ describe('body limits', () => {
     });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(BODY_TOO_LARGE);
-    expect(await rowsWithMessage(bigMessage)).toBe(0);
+    expect(await countReplies(stack, { message: bigMessage })).toBe(0);
   });
 
   it('answers 413 to a chunked multipart body whose one field is over the limit', async () => {
@@ -291,7 +279,7 @@ describe('body limits', () => {
       message: 'message exceeds the limit of 1 KiB of UTF-8',
       code: 'payload_too_large',
     });
-    expect(await rowsWithMessage(over)).toBe(0);
+    expect(await countReplies(stack, { message: over })).toBe(0);
 
     const atLimit = 'é'.repeat(MESSAGE_LIMIT / 2);
     const accepted = await send({
@@ -315,14 +303,14 @@ describe('attachments and ignored headers', () => {
         type: 'text/plain',
       },
     ]);
-    const jobsBefore = await jobTotal();
+    const jobsBefore = await countJobs(stack);
     const answer = await send({
       headers: { ...auth(), 'content-type': contentType, 'content-length': String(body.length) },
       chunks: [body],
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ result: 'success' });
-    expect(await jobTotal()).toBe(jobsBefore + 1);
+    expect(await countJobs(stack)).toBe(jobsBefore + 1);
   });
 
   it('ignores Cache-Control and X-Requested-With (the jQuery sample sends both)', async () => {

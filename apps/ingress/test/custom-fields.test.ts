@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { serialize } from 'php-serialize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { replyJobId } from '@ticketflow/contract';
+import { bridgeJob, enqueueDirectly } from './bridge-jobs.ts';
 import { startStack, type TestStack } from './stack.ts';
+import { countJobs, countReplies } from './stack-counts.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -37,17 +38,7 @@ async function ticketFields(ticketId = stack.seed.ticketId): Promise<Fields> {
 }
 
 async function counts() {
-  const [{ replies }] = (await stack.database.db('ticket_replies').count({ replies: '*' })) as [
-    { replies: string },
-  ];
-  const jobs = await stack.queue.getJobCounts(
-    'waiting',
-    'active',
-    'delayed',
-    'completed',
-    'failed',
-  );
-  return { replies: Number(replies), jobs: Object.values(jobs).reduce((a, b) => a + b, 0) };
+  return { replies: await countReplies(stack), jobs: await countJobs(stack) };
 }
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -164,32 +155,10 @@ describe('custom fields that are refused', () => {
 });
 
 describe('custom fields from producers that enqueue directly', () => {
-  function bridgeJob(customfields: ReplyJob['customfields']): ReplyJob {
-    const replyid = randomUUID();
-    return {
-      v: 1,
-      replyid,
-      dedupeKey: `email:support:${replyid}`,
-      ticket: { id: stack.seed.ticketId },
-      author: { type: 'guest', name: 'Mail Sender', email: 'sender@example.com' },
-      message: 'from the bridge',
-      markdown: false,
-      status: null,
-      noemail: false,
-      created: null,
-      customfields,
-      attachments: [],
-      source: { kind: 'email', principal: 'bridge-test', messageId: `<${replyid}@mail>` },
-      receivedAt: new Date().toISOString(),
-    };
-  }
-
   it('resolves field names in the worker and upserts once however often the job runs', async () => {
-    const data = bridgeJob([{ field: 'Plan', value: 'Starter' }]);
-    const first = await stack.queue.add(REPLY_JOB, data, { jobId: replyJobId(data.replyid) });
-    const again = await stack.queue.add(REPLY_JOB, data, {
-      jobId: `${replyJobId(data.replyid)}-again`,
-    });
+    const data = bridgeJob(stack, { customfields: [{ field: 'Plan', value: 'Starter' }] });
+    const first = await enqueueDirectly(stack, data);
+    const again = await enqueueDirectly(stack, data, `${replyJobId(data.replyid)}-again`);
     await expect.poll(() => first.getState(), { timeout: 10_000 }).toBe('completed');
     await expect.poll(() => again.getState(), { timeout: 10_000 }).toBe('completed');
     expect(await ticketFields()).toContainEqual({ id: 2, name: 'Plan', value: 'Starter' });
@@ -198,8 +167,8 @@ describe('custom fields from producers that enqueue directly', () => {
   });
 
   it('dead-letters a job whose custom field the department does not have', async () => {
-    const data = bridgeJob([{ field: 99, value: 'x' }]);
-    const job = await stack.queue.add(REPLY_JOB, data, { jobId: replyJobId(data.replyid) });
+    const data = bridgeJob(stack, { customfields: [{ field: 99, value: 'x' }] });
+    const job = await enqueueDirectly(stack, data);
     await expect.poll(() => job.getState(), { timeout: 10_000 }).toBe('failed');
     await expect
       .poll(() => stack.database.db('dead_letters').where({ job_id: job.id }).first('error'), {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerOf, type Answer } from './answers.ts';
 import { startStack, type TestStack } from './stack.ts';
 
 /**
@@ -115,12 +116,6 @@ const ENDPOINTS: ReadonlyArray<[string, string, Fields]> = [
   ],
 ];
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
 async function send(
   path: string,
   token: string,
@@ -132,11 +127,7 @@ async function send(
     headers: { authorization: `Bearer ${token}`, ...request.headers, ...extra },
     body: request.body,
   });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
+  return answerOf(res);
 }
 
 interface ListedReply {

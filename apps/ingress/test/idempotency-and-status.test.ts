@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY_JOB, REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { answerOf, postForm, type Answer } from './answers.ts';
 import { startStack, type TestStack } from './stack.ts';
+import { countReplies } from './stack-counts.ts';
 
 /**
  * Idempotency-Key (API.md §8), Prefer: wait and reply status (§1, §7), dead letters (§9) and
@@ -21,51 +23,23 @@ afterAll(async () => {
   await Promise.all([live?.close(), idle?.close()]);
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-async function post(
+function post(
   stack: TestStack,
   token: string,
   fields: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  const res = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      ...headers,
-    },
-    body: new URLSearchParams(fields),
+  return postForm(`${stack.url}/api/v2/add-ticket-reply`, fields, {
+    authorization: `Bearer ${token}`,
+    ...headers,
   });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
 }
 
 async function replyStatus(stack: TestStack, token: string, replyid: string): Promise<Answer> {
   const res = await fetch(`${stack.url}/api/v2/replies/${replyid}`, {
     headers: { authorization: `Bearer ${token}` },
   });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
-}
-
-async function rowsWhere(stack: TestStack, where: Record<string, unknown>): Promise<number> {
-  const [row] = await stack.database
-    .db('ticket_replies')
-    .where(where)
-    .count<{ count: string }[]>('* as count');
-  return Number(row!.count);
+  return answerOf(res);
 }
 
 /** Jobs in any state whose payload matches. */
@@ -125,8 +99,8 @@ describe('Idempotency-Key', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
 
-    expect(await rowsWhere(live, { message: fields.message })).toBe(1);
-    expect(await rowsWhere(live, { dedupe_key: `idem:${clientSub(live)}:${k}` })).toBe(1);
+    expect(await countReplies(live, { message: fields.message })).toBe(1);
+    expect(await countReplies(live, { dedupe_key: `idem:${clientSub(live)}:${k}` })).toBe(1);
     expect(await jobsWhere(live, (job) => job.message === fields.message)).toBe(1);
   });
 
@@ -154,7 +128,7 @@ describe('Idempotency-Key', () => {
         'This Idempotency-Key was already used for a different request; use a new key for a new request',
       code: 'idempotency_key_reused',
     });
-    expect(await rowsWhere(live, { message: `second ${k}` })).toBe(0);
+    expect(await countReplies(live, { message: `second ${k}` })).toBe(0);
     expect(await jobsWhere(live, (job) => job.message === `second ${k}`)).toBe(0);
   });
 
@@ -178,7 +152,7 @@ describe('Idempotency-Key', () => {
     expect(theirs.body).toMatchObject({ result: 'success', status: 'persisted' });
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();
     expect(theirs.body.replyid).not.toBe(mine.body.replyid);
-    expect(await rowsWhere(live, { message: fields.message })).toBe(2);
+    expect(await countReplies(live, { message: fields.message })).toBe(2);
   });
 
   it('does not keep a validation failure, so the fixed request can reuse the key', async () => {
@@ -202,7 +176,7 @@ describe('Idempotency-Key', () => {
     expect(fixed.status).toBe(200);
     expect(fixed.body).toMatchObject({ result: 'success', status: 'persisted' });
     expect(fixed.headers.get('idempotent-replayed')).toBeNull();
-    expect(await rowsWhere(live, { dedupe_key: `idem:${clientSub(live)}:${k}` })).toBe(1);
+    expect(await countReplies(live, { dedupe_key: `idem:${clientSub(live)}:${k}` })).toBe(1);
   });
 
   it.each([
@@ -288,7 +262,7 @@ describe('Idempotency-Key', () => {
       else expect(answer.body).toEqual(ran[0]!.body);
     }
     expect(await jobsWhere(idle, (job) => job.message === fields.message)).toBe(1);
-    expect(await rowsWhere(idle, { message: fields.message })).toBe(0);
+    expect(await countReplies(idle, { message: fields.message })).toBe(0);
   });
 });
 
@@ -303,7 +277,7 @@ describe('Prefer: wait', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ result: 'success', status: 'persisted' });
     expect(answer.headers.get('preference-applied')).toBe('wait=10');
-    expect(await rowsWhere(live, { reply_uid: answer.body.replyid })).toBe(1);
+    expect(await countReplies(live, { reply_uid: answer.body.replyid })).toBe(1);
   });
 
   it('answers "queued" after about a second when no worker takes the job within wait=1', async () => {
@@ -437,7 +411,7 @@ describe('GET /api/v2/replies/:replyid', () => {
         expect(answer.status).toBe(200);
         expect(answer.body).toMatchObject({ result: 'success', replyid, status: 'dead' });
         expect(answer.body.reason).toMatch(reason);
-        expect(await rowsWhere(live, { reply_uid: replyid })).toBe(0);
+        expect(await countReplies(live, { reply_uid: replyid })).toBe(0);
       },
     );
 
@@ -474,7 +448,7 @@ describe('GET /api/v2/replies/:replyid', () => {
       );
       expect(letter.error).not.toBe('');
       expect((await replyStatus(live, opsToken(), replyid)).body).toMatchObject({ status: 'dead' });
-      expect(await rowsWhere(live, { reply_uid: replyid })).toBe(0);
+      expect(await countReplies(live, { reply_uid: replyid })).toBe(0);
     });
 
     it('is still reported "dead" from the dead letters once BullMQ no longer holds the job', async () => {

@@ -1,19 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '@ticketflow/db';
 import { adminDatabaseUrl } from '@ticketflow/testing';
+import { freePort } from './free-port.ts';
 import { startStack, type TestStack } from './stack.ts';
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { countReplies } from './stack-counts.ts';
 
 /** True once a Redis on `port` answers PING (spoken in RESP over a bare socket). */
 function answersPing(port: number): Promise<boolean> {
@@ -95,14 +88,6 @@ async function readiness(stack: TestStack): Promise<Answer> {
   return { status: res.status, headers: res.headers, body, ms: performance.now() - started };
 }
 
-async function rowsWithMessage(stack: TestStack, message: string): Promise<number> {
-  const [row] = await stack.database
-    .db('ticket_replies')
-    .where({ message })
-    .count<{ count: string }[]>('* as count');
-  return Number(row!.count);
-}
-
 const unique = (what: string) => `${what} ${randomBytes(4).toString('hex')}`;
 
 /** Resolves with `promise`, or with 'timed out' after `ms`: for teardown that may hang. */
@@ -162,7 +147,7 @@ describe('when Redis goes down', () => {
     expect(during.body).toMatchObject({ result: 'error', code: 'service_unavailable' });
     // Fail fast, not a benchmark: a request must not wait out reconnects or command timeouts.
     expect(during.ms).toBeLessThan(2000);
-    expect(await rowsWithMessage(stack, message)).toBe(0);
+    expect(await countReplies(stack, { message })).toBe(0);
   });
 
   it('reports Redis as not ok on /readyz with 503', async () => {
@@ -234,7 +219,7 @@ describe('when PostgreSQL refuses connections', () => {
 
   it('stores nothing of the refused reply, and accepts replies again once PostgreSQL accepts connections', async () => {
     await allowConnections(true);
-    expect(await rowsWithMessage(stack, message)).toBe(0);
+    expect(await countReplies(stack, { message })).toBe(0);
     const after = await postReply(stack, unique('after the outage'), { prefer: 'wait=10' });
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ result: 'success', status: 'persisted' });

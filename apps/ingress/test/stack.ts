@@ -50,6 +50,30 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/** A fresh cloned database holding the test rows, and a BullMQ prefix no other test uses. */
+export interface TestStores {
+  database: TestDatabase;
+  seed: TestSeed;
+  prefix: string;
+  /** Deletes the prefix's keys and drops the database. */
+  drop: () => Promise<void>;
+}
+
+export async function createTestStores(): Promise<TestStores> {
+  const database = await createTestDatabase();
+  const prefix = uniquePrefix();
+  const seed = await seedTestRows(database);
+  return {
+    database,
+    seed,
+    prefix,
+    drop: async () => {
+      await deletePrefix(prefix);
+      await database.drop();
+    },
+  };
+}
+
 /**
  * The real ingress on a real socket (port 0), over a fresh cloned database and a unique
  * BullMQ prefix, with the real reply worker unless `worker: false`.
@@ -57,8 +81,7 @@ export interface TestStack {
 export async function startStack(
   options: { worker?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
-  const database = await createTestDatabase();
-  const prefix = uniquePrefix();
+  const { database, seed, prefix, drop } = await createTestStores();
   const config = parseConfig({
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl(),
@@ -68,7 +91,6 @@ export async function startStack(
     TICKETFLOW_REPLY_BACKOFF_MS: '50',
     ...options.env,
   });
-  const seed = await seedTestRows(database);
   const logger = pino({ level: 'silent' });
   const producer = createRedis(config.redisUrl, 'producer');
   const eventsConnection = createRedis(config.redisUrl, 'worker');
@@ -148,8 +170,7 @@ export async function startStack(
       producer.disconnect();
       eventsConnection.disconnect();
       workerConnection?.disconnect();
-      await deletePrefix(prefix);
-      await database.drop();
+      await drop();
     },
   };
 }

@@ -2,21 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoSeed } from '@ticketflow/db';
 import { createRedis } from '@ticketflow/queue';
-import {
-  createTestDatabase,
-  deletePrefix,
-  redisUrl,
-  uniquePrefix,
-  type TestDatabase,
-} from '@ticketflow/testing';
+import { redisUrl } from '@ticketflow/testing';
 import { signToken } from '../src/index.ts';
+import { freePort } from './free-port.ts';
+import { createTestStores, type TestStores } from './stack.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -26,24 +20,13 @@ const UPLOAD_BYTES = 10 * MiB;
 const BIN = fileURLToPath(new URL('../../cli/bin/ticketflow.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-let database: TestDatabase;
-let seed: DemoSeed;
-let prefix: string;
+let stores: TestStores;
 let redis: Redis;
 let child: ChildProcess;
 let baseUrl: string;
 let token: string;
 /** The child's output, shown when it fails to start. */
 let output = '';
-
-/** A port nothing listens on right now (the OS picks it; the child binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Resident-set figures of a process in bytes: VmHWM is the peak since it started. */
 function memoryOf(pid: number): { hwm: number; rss: number } {
@@ -133,7 +116,7 @@ function postStream(
 
 async function upload(fileName: string, size: number) {
   const body = multipartUpload(
-    { ticketid: String(seed.ticketId), message: `attached: ${fileName}` },
+    { ticketid: String(stores.seed.ticketId), message: `attached: ${fileName}` },
     fileName,
     size,
   );
@@ -142,9 +125,7 @@ async function upload(fileName: string, size: number) {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  seed = await seedDemo(database.db);
-  prefix = uniquePrefix();
+  stores = await createTestStores();
   redis = createRedis(redisUrl(), 'producer');
   const secret = randomBytes(32).toString('hex');
   const port = await freePort();
@@ -153,9 +134,9 @@ beforeAll(async () => {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
-      DATABASE_URL: database.url,
+      DATABASE_URL: stores.database.url,
       REDIS_URL: redisUrl(),
-      TICKETFLOW_QUEUE_PREFIX: prefix,
+      TICKETFLOW_QUEUE_PREFIX: stores.prefix,
       TICKETFLOW_JWT_SECRET: secret,
       PORT: String(port),
       TICKETFLOW_ACCESS_LOG: 'false',
@@ -170,8 +151,8 @@ beforeAll(async () => {
     audience: 'ticketflow',
     issuer: undefined,
     role: 'client',
-    sub: `client-${seed.clientId}`,
-    clientid: seed.clientId,
+    sub: `client-${stores.seed.clientId}`,
+    clientid: stores.seed.clientId,
     ttlSeconds: 600,
   });
   await waitUntilReady();
@@ -184,8 +165,7 @@ afterAll(async () => {
     await exited;
   }
   redis?.disconnect();
-  if (prefix) await deletePrefix(prefix);
-  await database?.drop();
+  await stores?.drop();
 });
 
 describe('a 10 MiB multipart upload through the real ingress process', () => {
@@ -202,7 +182,7 @@ describe('a 10 MiB multipart upload through the real ingress process', () => {
     const growth = after.hwm - before.hwm;
     const mib = (bytes: number) => (bytes / MiB).toFixed(1);
     const replyid = sent.json.replyid as string;
-    const jobKey = `${prefix}:replies:reply-${replyid}`;
+    const jobKey = `${stores.prefix}:replies:reply-${replyid}`;
     const job = await redis.hgetallBuffer(jobKey);
     const jobBytes = Object.entries(job).reduce(
       (sum, [field, value]) => sum + Buffer.byteLength(field) + value.length,
@@ -217,16 +197,16 @@ describe('a 10 MiB multipart upload through the real ingress process', () => {
     expect(sent.status).toBe(200);
     expect(sent.json).toMatchObject({ result: 'success', status: 'queued' });
     // No worker runs in --ingress mode, so the bytes are checked where the ingress staged them.
-    const blob = await database
+    const blob = await stores.database
       .db('attachment_blobs')
       .where({ sha256: sent.sha256 })
       .first<{ size: string; upload_id: string } | undefined>();
     expect(Number(blob?.size)).toBe(UPLOAD_BYTES);
-    const [stored] = await database
+    const [stored] = await stores.database
       .db('attachment_chunks')
       .where({ upload_id: blob!.upload_id })
       .select<{ bytes: string; chunks: string }[]>(
-        database.db.raw('sum(octet_length(bytes)) as bytes, count(*) as chunks'),
+        stores.database.db.raw('sum(octet_length(bytes)) as bytes, count(*) as chunks'),
       );
     expect(Number(stored!.bytes)).toBe(UPLOAD_BYTES);
     expect(Number(stored!.chunks)).toBe(UPLOAD_BYTES / CHUNK);

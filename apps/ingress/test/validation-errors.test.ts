@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSeed } from './stack.ts';
-import { startStack, type TestStack } from './stack.ts';
+import { postForm, type Answer } from './answers.ts';
+import { startStack, type TestSeed, type TestStack } from './stack.ts';
+import { countJobs, countReplies } from './stack-counts.ts';
 
 /**
  * Every error of API.md §4, reached by a real request on both endpoints, in WHMCS's order,
@@ -32,37 +33,12 @@ function tokenOf(who: Who): string {
   }
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-/** An urlencoded POST; a list value repeats the name, as a form with two inputs would. */
-async function post(
-  path: string,
-  who: Who,
-  fields: Fields,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(fields)) {
-    for (const item of Array.isArray(value) ? value : [value]) body.append(name, item);
-  }
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${tokenOf(who)}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      ...headers,
-    },
-    body,
+/** An urlencoded POST as `who`. */
+function post(path: string, who: Who, fields: Fields, headers: Record<string, string> = {}) {
+  return postForm(`${stack.url}${path}`, fields, {
+    authorization: `Bearer ${tokenOf(who)}`,
+    ...headers,
   });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
 }
 
 /**
@@ -70,15 +46,13 @@ async function post(
  * ticket, API.md §5) and BullMQ jobs in any state.
  */
 async function traces(): Promise<{ replies: number; customFieldValues: number; jobs: number }> {
-  const count = async (table: string) => {
-    const [row] = await stack.database.db(table).count<{ count: string }[]>('* as count');
-    return Number(row!.count);
-  };
-  const counts = await stack.queue.getJobCounts();
+  const [values] = await stack.database
+    .db('custom_field_values')
+    .count<{ count: string }[]>('* as count');
   return {
-    replies: await count('ticket_replies'),
-    customFieldValues: await count('custom_field_values'),
-    jobs: Object.values(counts).reduce((a, b) => a + b, 0),
+    replies: await countReplies(stack),
+    customFieldValues: Number(values!.count),
+    jobs: await countJobs(stack),
   };
 }
 

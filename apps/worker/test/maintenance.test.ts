@@ -1,18 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
-import type { Knex } from 'knex';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgBlobStore, seedDemo, type BlobStore, type DemoSeed } from '@ticketflow/db';
+import { createPgBlobStore, type BlobStore } from '@ticketflow/db';
 import { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, createRedis } from '@ticketflow/queue';
-import {
-  createTestDatabase,
-  deletePrefix,
-  redisUrl,
-  uniquePrefix,
-  type TestDatabase,
-} from '@ticketflow/testing';
+import { redisUrl } from '@ticketflow/testing';
 import { startMaintenanceWorker } from '../src/index.ts';
+import { until, useTestStores } from './worker-fixture.ts';
 
 /** Short, so a sweep runs within a second instead of the production hour. */
 const EVERY_MS = 500;
@@ -20,11 +14,8 @@ const GRACE_MS = 60_000;
 /** How long a blob waits for its sweep before the test gives up. */
 const DEADLINE_MS = 10_000;
 
-let database: TestDatabase;
-let db: Knex;
-let seed: DemoSeed;
+const stores = useTestStores();
 let blobs: BlobStore;
-let prefix: string;
 let queue: Queue;
 const workers: Worker[] = [];
 const connection = createRedis(redisUrl(), 'worker');
@@ -35,21 +26,16 @@ const logger = pino(
   { write: (line: string) => logged.push(JSON.parse(line) as { level: number; msg: string }) },
 );
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = database.db;
-  seed = await seedDemo(db);
-  blobs = createPgBlobStore(db);
-  prefix = uniquePrefix();
-  queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+beforeAll(() => {
+  blobs = createPgBlobStore(stores.db);
+  queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: stores.prefix });
 });
 
+// Runs before useTestStores' cleanup (vitest runs afterAll hooks last-registered first).
 afterAll(async () => {
   for (const worker of workers) await worker.close();
   await queue?.close();
   connection.disconnect();
-  if (prefix) await deletePrefix(prefix);
-  await database?.drop();
 });
 
 /** Stages a blob as the ingress would, then moves it `ms` into the past. */
@@ -58,23 +44,28 @@ async function stageBlob(ageMs: number): Promise<string> {
     return new Error('too large');
   });
   const then = new Date(Date.now() - ageMs);
-  const [row] = await db('attachment_blobs')
+  const [row] = await stores
+    .db('attachment_blobs')
     .where({ sha256 })
     .update({ created_at: then })
     .returning<{ upload_id: string }[]>('upload_id');
-  await db('attachment_chunks').where({ upload_id: row!.upload_id }).update({ created_at: then });
+  await stores
+    .db('attachment_chunks')
+    .where({ upload_id: row!.upload_id })
+    .update({ created_at: then });
   return sha256;
 }
 
 /** Points a reply on the demo ticket at the blob, as the worker's reply transaction does. */
 async function referenceBlob(sha256: string): Promise<void> {
-  const [reply] = await db('ticket_replies')
+  const [reply] = await stores
+    .db('ticket_replies')
     .insert({
       reply_uid: randomUUID(),
       dedupe_key: randomUUID(),
-      ticket_id: seed.ticketId,
-      client_id: seed.clientId,
-      contact_id: seed.contactId,
+      ticket_id: stores.seed.ticketId,
+      client_id: stores.seed.clientId,
+      contact_id: stores.seed.contactId,
       message: 'log attached',
       message_html: '<p>log attached</p>',
       editor: 'plain',
@@ -84,7 +75,7 @@ async function referenceBlob(sha256: string): Promise<void> {
       received_at: new Date(),
     })
     .returning<{ id: number }[]>('id');
-  await db('reply_attachments').insert({
+  await stores.db('reply_attachments').insert({
     reply_id: reply!.id,
     position: 1,
     stored_name: '123456_log.txt',
@@ -94,15 +85,7 @@ async function referenceBlob(sha256: string): Promise<void> {
 }
 
 async function blobExists(sha256: string): Promise<boolean> {
-  return (await db('attachment_blobs').where({ sha256 }).first()) !== undefined;
-}
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return (await stores.db('attachment_blobs').where({ sha256 }).first()) !== undefined;
 }
 
 describe('the maintenance worker', () => {
@@ -117,7 +100,14 @@ describe('the maintenance worker', () => {
     await referenceBlob(referenced);
     fresh = await stageBlob(0);
     // Two workers (two processes in production), each upserting the schedule as it starts.
-    const options = { blobs, connection, prefix, graceMs: GRACE_MS, everyMs: EVERY_MS, logger };
+    const options = {
+      blobs,
+      connection,
+      prefix: stores.prefix,
+      graceMs: GRACE_MS,
+      everyMs: EVERY_MS,
+      logger,
+    };
     workers.push(startMaintenanceWorker(options), startMaintenanceWorker(options));
     for (const worker of workers) worker.on('completed', () => sweeps++);
   });
@@ -125,11 +115,19 @@ describe('the maintenance worker', () => {
   /** Resolves once `n` more sweeps have completed than when it was called. */
   async function moreSweeps(n: number): Promise<void> {
     const target = sweeps + n;
-    await until(async () => Promise.resolve(sweeps >= target), `${n} more sweeps complete`);
+    await until(
+      `${n} more sweeps complete`,
+      async () => Promise.resolve(sweeps >= target),
+      DEADLINE_MS,
+    );
   }
 
   it('removes an unreferenced blob older than the grace period within seconds', async () => {
-    await until(async () => !(await blobExists(loose)), 'the old unreferenced blob is swept');
+    await until(
+      'the old unreferenced blob is swept',
+      async () => !(await blobExists(loose)),
+      DEADLINE_MS,
+    );
     expect(await blobs.read(loose)).toBeUndefined();
     expect(logged).toContainEqual(
       expect.objectContaining({ msg: 'swept unreferenced attachment blobs', blobs: 1 }),

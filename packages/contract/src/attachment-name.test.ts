@@ -1,20 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { checkAttachmentName, storableName } from './attachment-name.ts';
-import { ApiError } from './errors.ts';
+import { apiErrorFrom, expectApiError } from './test-helpers.ts';
 
 /** The default allow-list of API.md §6. */
 const DEFAULT = ['.jpg', '.gif', '.jpeg', '.png', '.txt', '.pdf'] as const;
-
-/** The ApiError `run` throws; fails the test if it throws nothing or something else. */
-function apiErrorFrom(run: () => unknown): ApiError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected an ApiError, but nothing was thrown');
-}
 
 /** Asserts the name is refused as an invalid attachment, with exactly `message`. */
 function expectRefused(
@@ -22,11 +11,11 @@ function expectRefused(
   message: string | RegExp,
   allowed: readonly string[] = DEFAULT,
 ) {
-  const error = apiErrorFrom(() => checkAttachmentName(1, raw, allowed));
-  expect(error.code).toBe('invalid_attachment');
-  expect(error.status).toBe(400);
-  if (typeof message === 'string') expect(error.message).toBe(message);
-  else expect(error.message).toMatch(message);
+  expectApiError(() => checkAttachmentName(1, raw, allowed), {
+    status: 400,
+    code: 'invalid_attachment',
+    message,
+  });
 }
 
 describe('checkAttachmentName', () => {

@@ -7,19 +7,8 @@ import {
   readText,
   readTicketNumber,
 } from './coerce.ts';
-import { ApiError } from './errors.ts';
 import type { FormValue } from './form-value.ts';
-
-/** The ApiError `run` throws; fails the test if it throws nothing or something else. */
-function apiErrorFrom(run: () => unknown): ApiError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected an ApiError, but nothing was thrown');
-}
+import { apiErrorFrom } from './test-helpers.ts';
 
 describe('readText', () => {
   it('returns strings unchanged, whitespace and all', () => {

@@ -6,19 +6,8 @@ import {
   type CustomFieldDefinition,
   type CustomFieldInput,
 } from './custom-fields.ts';
-import { ApiError } from './errors.ts';
 import type { FormValue } from './form-value.ts';
-
-/** The ApiError `run` throws; fails the test if it throws nothing or something else. */
-function apiErrorFrom(run: () => unknown): ApiError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected an ApiError, but nothing was thrown');
-}
+import { apiErrorFrom, expectApiError } from './test-helpers.ts';
 
 /** Asserts `customfields` is refused as an invalid parameter whose message matches `problem`. */
 function expectReadRefused(value: FormValue, problem: string | RegExp): void {
@@ -245,11 +234,11 @@ function expectResolveRefused(
   message: string | RegExp,
   definitions: readonly CustomFieldDefinition[] = DEFINITIONS,
 ): void {
-  const error = apiErrorFrom(() => resolveCustomFields(inputs, definitions));
-  expect(error.code).toBe('invalid_custom_field');
-  expect(error.status).toBe(400);
-  if (typeof message === 'string') expect(error.message).toBe(message);
-  else expect(error.message).toMatch(message);
+  expectApiError(() => resolveCustomFields(inputs, definitions), {
+    status: 400,
+    code: 'invalid_custom_field',
+    message,
+  });
 }
 
 describe('resolveCustomFields', () => {

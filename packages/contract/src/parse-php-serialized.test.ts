@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { serialize } from 'php-serialize';
 import { describe, it, expect } from 'vitest';
-import { ApiError } from './errors.ts';
+import type { ApiError } from './errors.ts';
 import { PHP_SERIALIZED_FIXTURES } from './fixtures/php-serialized.fixtures.ts';
 import { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.ts';
+import { apiErrorFrom } from './test-helpers.ts';
 
 type Pair = [number | string, PhpScalar];
 
@@ -14,13 +15,9 @@ function bytes(text: string): Buffer {
 
 /** The ApiError parsing `input` throws; fails the test if it throws nothing or something else. */
 function refusal(input: string | Buffer): ApiError {
-  try {
-    parsePhpSerializedArray(typeof input === 'string' ? bytes(input) : input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected an ApiError, but the input was accepted');
+  return apiErrorFrom(() =>
+    parsePhpSerializedArray(typeof input === 'string' ? bytes(input) : input),
+  );
 }
 
 /** Asserts the refusal every hostile input gets: a 400 naming `customfields` and `problem`. */

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { ApiError } from './errors.ts';
 import type { FormMap, FormValue } from './form-value.ts';
 import { readAttachments, type AttachmentLimits } from './read-attachments.ts';
+import { expectApiError } from './test-helpers.ts';
 
 /** API.md §3/§6 defaults. */
 const LIMITS: AttachmentLimits = {
@@ -26,28 +26,6 @@ const item = (name: string, data: string): FormMap =>
 /** `n` attachments of `size` bytes each, as a list of Maps (a JSON body). */
 const many = (n: number, size = 1) =>
   Array.from({ length: n }, (_, i) => item(`f${i}.txt`, base64(Buffer.alloc(size, 0x61))));
-
-/** The ApiError `run` throws; fails the test if it throws nothing or something else. */
-function apiErrorFrom(run: () => unknown): ApiError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected an ApiError, but nothing was thrown');
-}
-
-function expectRefused(
-  run: () => unknown,
-  expected: { status: number; code: string; message: string | RegExp },
-) {
-  const error = apiErrorFrom(run);
-  expect(error.status).toBe(expected.status);
-  expect(error.code).toBe(expected.code);
-  if (typeof expected.message === 'string') expect(error.message).toBe(expected.message);
-  else expect(error.message).toMatch(expected.message);
-}
 
 describe('readAttachments: every shape of API.md §6', () => {
   const expected = [
@@ -119,7 +97,7 @@ describe('readAttachments: every shape of API.md §6', () => {
 
 describe('readAttachments: positions', () => {
   it('numbers attachments from firstPosition, after the file parts already received', () => {
-    expectRefused(
+    expectApiError(
       () => readAttachments([item('ok.txt', 'eA=='), item('x.exe', 'eA==')], LIMITS, 4),
       {
         status: 400,
@@ -131,7 +109,7 @@ describe('readAttachments: positions', () => {
 
   it('counts the file parts already received against the attachment count', () => {
     expect(readAttachments(many(5), LIMITS, 6)).toHaveLength(5);
-    expectRefused(() => readAttachments(many(6), LIMITS, 6), {
+    expectApiError(() => readAttachments(many(6), LIMITS, 6), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachment count exceeds the limit of 10 attachments',
@@ -145,7 +123,7 @@ describe('readAttachments: limits', () => {
   });
 
   it('refuses one attachment more than the limit with 413', () => {
-    expectRefused(() => readAttachments(many(11), LIMITS), {
+    expectApiError(() => readAttachments(many(11), LIMITS), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachment count exceeds the limit of 10 attachments',
@@ -153,7 +131,7 @@ describe('readAttachments: limits', () => {
   });
 
   it('refuses any attachment when the limit is zero', () => {
-    expectRefused(() => readAttachments(many(1), { ...LIMITS, count: 0 }), {
+    expectApiError(() => readAttachments(many(1), { ...LIMITS, count: 0 }), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachment count exceeds the limit of 0 attachments',
@@ -166,7 +144,7 @@ describe('readAttachments: limits', () => {
   });
 
   it('refuses an attachment one byte over the size limit with 413 naming it', () => {
-    expectRefused(() => readAttachments([item('big.pdf', base64(Buffer.alloc(1025, 7)))], SMALL), {
+    expectApiError(() => readAttachments([item('big.pdf', base64(Buffer.alloc(1025, 7)))], SMALL), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachment 1 ("big.pdf") exceeds the limit of 1 KiB',
@@ -176,7 +154,7 @@ describe('readAttachments: limits', () => {
   it('refuses oversize text before decoding it (a decoder would call this invalid base64)', () => {
     // Valid length, but a character no alphabet has: decoding first would answer 400.
     const text = `${'A'.repeat(4000)}*`;
-    expectRefused(() => readAttachments([item('big.pdf', text)], SMALL), {
+    expectApiError(() => readAttachments([item('big.pdf', text)], SMALL), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachment 1 ("big.pdf") exceeds the limit of 1 KiB',
@@ -190,7 +168,7 @@ describe('readAttachments: limits', () => {
 
   it('refuses attachments over the total limit with 413, though each is within its own', () => {
     const value = [1000, 1000, 49].map((n, i) => item(`p${i}.pdf`, base64(Buffer.alloc(n, i))));
-    expectRefused(() => readAttachments(value, SMALL), {
+    expectApiError(() => readAttachments(value, SMALL), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachments in total exceeds the limit of 2 KiB',
@@ -201,7 +179,7 @@ describe('readAttachments: limits', () => {
 
 describe('readAttachments: refusals', () => {
   it('refuses data that is not valid base64, naming the attachment', () => {
-    expectRefused(
+    expectApiError(
       () => readAttachments([item('ok.txt', 'eA=='), item('report.pdf', 'not base64!')], LIMITS),
       {
         status: 400,
@@ -212,7 +190,7 @@ describe('readAttachments: refusals', () => {
   });
 
   it('refuses data whose length no base64 encoder produces', () => {
-    expectRefused(() => readAttachments([item('report.pdf', 'QUJDR')], LIMITS), {
+    expectApiError(() => readAttachments([item('report.pdf', 'QUJDR')], LIMITS), {
       status: 400,
       code: 'invalid_attachment',
       message: 'Attachment 1 ("report.pdf"): data is not valid base64',
@@ -237,7 +215,7 @@ describe('readAttachments: refusals', () => {
       ]),
     ],
   ])('refuses an attachment with %s', (_label, value) => {
-    expectRefused(() => readAttachments([item('ok.txt', 'eA=='), value], LIMITS), {
+    expectApiError(() => readAttachments([item('ok.txt', 'eA=='), value], LIMITS), {
       status: 400,
       code: 'invalid_attachment',
       message: 'Attachment 2: send an object with a name and base64 data',
@@ -250,7 +228,7 @@ describe('readAttachments: refusals', () => {
     ['null', '[null]'],
     ['a nested list', '[["a.txt", "eA=="]]'],
   ])('refuses a JSON list item that is %s instead of an object', (_label, text) => {
-    expectRefused(() => readAttachments(text, LIMITS), {
+    expectApiError(() => readAttachments(text, LIMITS), {
       status: 400,
       code: 'invalid_attachment',
       message: 'Attachment 1: send an object with a name and base64 data',
@@ -258,7 +236,7 @@ describe('readAttachments: refusals', () => {
   });
 
   it('refuses base64 of a JSON object instead of an array', () => {
-    expectRefused(() => readAttachments(base64('{"name":"a.txt","data":"eA=="}'), LIMITS), {
+    expectApiError(() => readAttachments(base64('{"name":"a.txt","data":"eA=="}'), LIMITS), {
       status: 400,
       code: 'invalid_parameter',
       message: 'Invalid attachments: send a list of {name, data}, or base64 of its JSON',
@@ -266,7 +244,7 @@ describe('readAttachments: refusals', () => {
   });
 
   it('refuses raw JSON object text instead of an array', () => {
-    expectRefused(() => readAttachments('{"name":"a.txt","data":"eA=="}', LIMITS), {
+    expectApiError(() => readAttachments('{"name":"a.txt","data":"eA=="}', LIMITS), {
       status: 400,
       code: 'invalid_parameter',
       message: /^Invalid attachments: /,
@@ -278,7 +256,7 @@ describe('readAttachments: refusals', () => {
       ['name', 'a.txt'],
       ['data', 'eA=='],
     ]);
-    expectRefused(() => readAttachments(value, LIMITS), {
+    expectApiError(() => readAttachments(value, LIMITS), {
       status: 400,
       code: 'invalid_attachment',
       message: 'Attachment 1: send an object with a name and base64 data',
@@ -286,7 +264,7 @@ describe('readAttachments: refusals', () => {
   });
 
   it('refuses text that is neither base64 nor JSON', () => {
-    expectRefused(() => readAttachments('report.pdf', LIMITS), {
+    expectApiError(() => readAttachments('report.pdf', LIMITS), {
       status: 400,
       code: 'invalid_parameter',
       message: /^Invalid attachments: not valid base64/,
@@ -294,7 +272,7 @@ describe('readAttachments: refusals', () => {
   });
 
   it('refuses base64 of text that is not JSON', () => {
-    expectRefused(() => readAttachments(base64('[{"name":'), LIMITS), {
+    expectApiError(() => readAttachments(base64('[{"name":'), LIMITS), {
       status: 400,
       code: 'invalid_parameter',
       message: 'Invalid attachments: not a valid JSON array of {name, data}',
@@ -305,7 +283,7 @@ describe('readAttachments: refusals', () => {
     ['a number', 5],
     ['a boolean', true],
   ])('refuses %s as the attachments value', (_label, value) => {
-    expectRefused(() => readAttachments(value, LIMITS), {
+    expectApiError(() => readAttachments(value, LIMITS), {
       status: 400,
       code: 'invalid_parameter',
       message: 'Invalid attachments: send a list of {name, data}, or base64 of its JSON',
@@ -313,7 +291,7 @@ describe('readAttachments: refusals', () => {
   });
 
   it('refuses a bad name through the same rules as checkAttachmentName', () => {
-    expectRefused(() => readAttachments([item('x.php', 'eA==')], LIMITS), {
+    expectApiError(() => readAttachments([item('x.php', 'eA==')], LIMITS), {
       status: 400,
       code: 'invalid_attachment',
       message: 'Attachment 1 ("x.php"): extension .php is never allowed',
