@@ -8,6 +8,7 @@ import {
   createReplyQueue,
   createReplyQueueEvents,
   type ReplyQueue,
+  settleWithin,
 } from '@ticketflow/queue';
 import {
   createTestDatabase,
@@ -165,8 +166,8 @@ export async function startStack(
       server.closeAllConnections();
       await worker?.close(5000);
       // With Redis down (outage tests) closing BullMQ objects would wait forever.
-      await within(2000, queueEvents.close());
-      await within(2000, queue.close());
+      await settleWithin(2000, queueEvents.close());
+      await settleWithin(2000, queue.close());
       producer.disconnect();
       eventsConnection.disconnect();
       workerConnection?.disconnect();
@@ -208,15 +209,4 @@ async function seedTestRows(database: TestDatabase): Promise<TestSeed> {
     otherTicketId: otherTicket!.id,
     guestTicketId: guestTicket!.id,
   };
-}
-
-async function within(ms: number, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }

@@ -7,3 +7,4 @@ export {
   type ReplyJobPolicy,
 } from './reply-queue.ts';
 export { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, scheduleBlobSweep } from './maintenance-queue.ts';
+export { settleWithin } from './settle-within.ts';

@@ -2,7 +2,12 @@ import type { Server } from 'node:http';
 import type { Config } from '@ticketflow/config';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
 import { createHealthApp, createIngressApp, createTokenVerifier } from '@ticketflow/ingress';
-import { createRedis, createReplyQueue, createReplyQueueEvents } from '@ticketflow/queue';
+import {
+  createRedis,
+  createReplyQueue,
+  createReplyQueueEvents,
+  settleWithin,
+} from '@ticketflow/queue';
 import { startMaintenanceWorker, startReplyWorker } from '@ticketflow/worker';
 import { createLogger, loadVerificationKey } from '../runtime.ts';
 
@@ -117,11 +122,11 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     ]);
     clearTimeout(forceClose);
     // Closing BullMQ objects waits on Redis; with Redis down that would never end.
-    for (const close of closers) await within(CLOSE_STEP_MS, close());
+    for (const close of closers) await settleWithin(CLOSE_STEP_MS, close());
     for (const connection of connections) connection.disconnect();
     // An abandoned job still holds a pooled connection that destroy() would wait for; PostgreSQL
     // rolls that transaction back when this process exits.
-    await within(CLOSE_STEP_MS, db.destroy());
+    await settleWithin(CLOSE_STEP_MS, db.destroy());
     logger.info('stopped');
     process.exit(0);
   };
@@ -131,17 +136,6 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
 
 /** How long each shutdown step may wait on Redis or PostgreSQL before it is abandoned. */
 const CLOSE_STEP_MS = 2000;
-
-async function within(ms: number, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
-}
 
 function listen(
   start: (port: number, host: string, callback: () => void) => Server,
