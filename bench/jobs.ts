@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { REPLY_JOB, REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { replyJobOptions } from '@ticketflow/queue';
@@ -11,8 +11,8 @@ import type { BenchStack } from './stack.ts';
 const JOB_OPTIONS = replyJobOptions({ attempts: 6, backoffMs: 1000 });
 const FILL_BATCH = 1000;
 /** States a job passes through before it is finished; the queue has drained when all are 0. */
-const UNFINISHED = ['wait', 'paused', 'active', 'prioritized', 'waiting-children'];
-const STATES = [...UNFINISHED, 'delayed', 'failed'];
+const UNFINISHED: JobType[] = ['wait', 'active', 'prioritized', 'waiting-children'];
+const STATES: JobType[] = [...UNFINISHED, 'delayed', 'failed'];
 
 /** The orchestrator's handle on one prefix's `replies` queue (never a worker). */
 export function openQueue(redis: Redis, prefix: string): Queue {
@@ -55,10 +55,22 @@ export async function fillQueue(queue: Queue, stack: BenchStack, count: number):
   }
 }
 
-/** Jobs waiting to be processed (after a fill or a load against a paused queue). */
-export async function waiting(queue: Queue): Promise<number> {
-  const counts = await queue.getJobCounts('wait', 'paused', 'prioritized');
-  return Object.values(counts).reduce((a, b) => a + b, 0);
+/**
+ * Jobs waiting in a paused queue once producers have stopped: requests still in flight when the
+ * load generator stopped are enqueued a few milliseconds later, so the count must hold still.
+ */
+export async function settledWaiting(queue: Queue): Promise<number> {
+  const count = async () => {
+    const counts = await queue.getJobCounts('wait', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  };
+  let last = await count();
+  for (;;) {
+    await sleep(200);
+    const now = await count();
+    if (now === last) return now;
+    last = now;
+  }
 }
 
 /**
@@ -70,7 +82,7 @@ export async function waiting(queue: Queue): Promise<number> {
 export async function waitForDrain(queue: Queue, timeoutMs = 300_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const counts = await queue.getJobCounts(...(STATES as Parameters<Queue['getJobCounts']>));
+    const counts = await queue.getJobCounts(...STATES);
     const now = performance.now();
     if ((counts.failed ?? 0) > 0 || (counts.delayed ?? 0) > 0) {
       const [job] = [...(await queue.getFailed(0, 0)), ...(await queue.getDelayed(0, 0))];

@@ -21,16 +21,15 @@ export interface Child {
 
 /** What a child runs: the product's own CLI, or one of bench/baselines/*.ts. */
 export type Program =
-  | { kind: 'ticketflow'; mode: 'ingress' | 'worker' }
-  | { kind: 'baseline'; script: string };
+  { kind: 'ticketflow'; mode: 'ingress' | 'worker' } | { kind: 'baseline'; script: string };
 
 export interface ChildOptions {
   name: string;
   program: Program;
   env: Record<string, string>;
   logDir: string;
-  /** Extra NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=…`. */
-  nodeOptions?: string;
+  /** Extra node flags, e.g. `--cpu-prof` (Node 20 refuses it in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -47,13 +46,15 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   // Output goes to a file: the orchestrator also runs the load generator, and reading a busy
   // access log through a pipe would take CPU from it. The file also explains a failed start.
   const log = openSync(logPath, 'a');
-  const args =
-    options.program.kind === 'ticketflow'
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ...(options.program.kind === 'ticketflow'
       ? [TICKETFLOW_BIN, 'serve', `--${options.program.mode}`]
-      : ['--import', 'tsx', join(ROOT, 'bench/baselines', options.program.script)];
+      : ['--import', 'tsx', join(ROOT, 'bench/baselines', options.program.script)]),
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port) };
+  // Every child runs with the same flags, whatever the shell that started the bench had set.
   delete env.NODE_OPTIONS;
-  if (options.nodeOptions) env.NODE_OPTIONS = options.nodeOptions;
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', log, log] });
   closeSync(log);
   running.add(child);
@@ -92,6 +93,17 @@ export function memoryOf(pid: number): { hwm: number; rss: number } {
     return Number(match[1]) * KiB;
   };
   return { hwm: kib('VmHWM'), rss: kib('VmRSS') };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux build in use). */
+const USER_HZ = 100;
+
+/** CPU seconds a process has used so far, all its threads, user and system. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
 
 /** The last lines of a child's log, for error messages. */

@@ -1,0 +1,142 @@
+import { measureLoad, type LoadFigures } from '../load.ts';
+import {
+  jsonPayload,
+  multipartPayload,
+  REPLY_PATH,
+  urlencodedPayload,
+  type Payload,
+} from '../payloads.ts';
+import type { Program } from '../processes.ts';
+import { inRoundOrder, median, ratioRow, type Row, type Scenario, type Target } from '../rounds.ts';
+import { deleteKeys } from '../stack.ts';
+import { BASELINES, baselineProgram, type BaselineKey } from './baselines.ts';
+
+const KiB = 1024;
+
+interface IngressSpec {
+  id: string;
+  title: string;
+  payload: (ticketId: number) => Payload;
+  /** Baselines run in the same rounds; (b) always, (a) and (m) where they say something. */
+  baselines: readonly BaselineKey[];
+  /** Target on req/s ÷ (b); multipart is held to (m) instead. */
+  throughputTarget?: Target;
+}
+
+const atLeast = (value: number): Target => ({
+  on: 'ratio',
+  op: '>=',
+  value,
+  text: `≥ ${value.toFixed(1)}`,
+});
+const atMost = (value: number): Target => ({
+  on: 'ratio',
+  op: '<=',
+  value,
+  text: `≤ ${value.toFixed(1)}`,
+});
+
+function ingressScenario(spec: IngressSpec): Scenario {
+  return {
+    id: spec.id,
+    async run(ctx) {
+      const { stack } = ctx;
+      const payload = spec.payload(stack.seed.ticketId);
+      const sides: Array<{ key: 'ticketflow' | BaselineKey; program: Program }> = [
+        { key: 'ticketflow', program: { kind: 'ticketflow', mode: 'ingress' } },
+        ...spec.baselines.map((key) => ({ key, program: baselineProgram(key) })),
+      ];
+      const started = [];
+      for (const side of sides) {
+        const prefix = stack.prefix(`${spec.id}-${side.key}`);
+        const child = await ctx.start(`${spec.id}-${side.key}`, side.program, prefix);
+        started.push({ ...side, prefix, child });
+      }
+
+      const figures = new Map<string, LoadFigures[]>(sides.map((s) => [s.key, []]));
+      for (let round = 0; round < ctx.rounds; round++) {
+        for (const side of inRoundOrder(round, started)) {
+          const target = { url: side.child.url + REPLY_PATH, token: stack.token, payload };
+          figures
+            .get(side.key)!
+            .push(
+              await measureLoad(
+                `${spec.id} ${side.key} round ${round + 1}`,
+                target,
+                side.child.pid,
+              ),
+            );
+          // Every run starts on an empty queue: the jobs this one left are deleted.
+          await deleteKeys(stack.redis, `${side.prefix}:*`);
+        }
+      }
+
+      const tf = figures.get('ticketflow')!;
+      const rows: Row[] = [];
+      for (const key of spec.baselines) {
+        const base = figures.get(key)!;
+        const common = { scenario: spec.id, baselineName: BASELINES[key].name };
+        rows.push(
+          ratioRow(
+            {
+              ...common,
+              metric: `${spec.title}: req/s`,
+              unit: 'req/s',
+              note: `server CPU per answer: Ticketflow ${cpuNote(tf)}, (${key}) ${cpuNote(base)}`,
+              ...(key === 'b' && spec.throughputTarget ? { target: spec.throughputTarget } : {}),
+              ...(key === 'm' ? { target: atLeast(0.8) } : {}),
+            },
+            tf.map((f) => f.rps),
+            base.map((f) => f.rps),
+          ),
+        );
+        if (key === 'b') {
+          rows.push(
+            ratioRow(
+              { ...common, metric: `${spec.title}: p99 latency`, unit: 'ms', target: atMost(1.5) },
+              tf.map((f) => f.p99Ms),
+              base.map((f) => f.p99Ms),
+            ),
+          );
+        }
+      }
+      return rows;
+    },
+  };
+}
+
+/** Medians of CPU µs per answer and share of a core, e.g. `310 µs, 97 % of a core`. */
+function cpuNote(runs: LoadFigures[]): string {
+  const us = median(runs.map((r) => r.cpuUsPerRequest ?? NaN));
+  const share = median(runs.map((r) => r.cpuShare ?? NaN));
+  return `${us.toFixed(0)} µs at ${(share * 100).toFixed(0)} % of a core`;
+}
+
+export const ingressScenarios: Scenario[] = [
+  ingressScenario({
+    id: 'ingress-urlencoded',
+    title: 'ingress urlencoded',
+    payload: urlencodedPayload,
+    baselines: ['b', 'a'],
+    throughputTarget: atLeast(1.0),
+  }),
+  ingressScenario({
+    id: 'ingress-json',
+    title: 'ingress JSON',
+    payload: jsonPayload,
+    baselines: ['b'],
+    throughputTarget: atLeast(1.0),
+  }),
+  ingressScenario({
+    id: 'ingress-multipart',
+    title: 'ingress multipart, no file',
+    payload: (ticketId) => multipartPayload(ticketId),
+    baselines: ['b', 'm'],
+  }),
+  ingressScenario({
+    id: 'ingress-multipart-file',
+    title: 'ingress multipart, 100 KiB file',
+    payload: (ticketId) => multipartPayload(ticketId, 100 * KiB),
+    baselines: ['b', 'm'],
+  }),
+];
