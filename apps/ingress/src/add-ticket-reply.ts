@@ -35,7 +35,7 @@ export interface AddTicketReplyDeps {
   blobs: BlobStore;
   attachmentLimits: AttachmentLimits;
   queue: ReplyQueue;
-  queueEvents: QueueEvents;
+  queueEvents: () => Promise<QueueEvents>;
   redis: Redis;
   queuePrefix: string;
   messageLimitBytes: number;
@@ -203,7 +203,8 @@ async function waitForReply(
 ): Promise<string> {
   const job = await deps.queue.getJob(replyJobId(replyid));
   if (job && seconds > 0) {
-    await job.waitUntilFinished(deps.queueEvents, seconds * 1000).catch(() => undefined);
+    const events = await deps.queueEvents();
+    await job.waitUntilFinished(events, seconds * 1000).catch(() => undefined);
   }
   const state = await findReplyState(deps.db, deps.queue, replyid);
   return state?.status ?? 'queued';

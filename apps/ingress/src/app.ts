@@ -2,12 +2,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { Config } from '@ticketflow/config';
 import { apiError, type AttachmentLimits } from '@ticketflow/contract';
 import type { BlobStore, Db } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
+import { createAccessLog } from './access-log.ts';
 import { createCors } from './cors.ts';
 import { createErrorResponder, markWhmcsRoute, type ErrorLimits } from './error-response.ts';
 import { createGetTicket } from './get-ticket.ts';
@@ -23,7 +23,8 @@ import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
 export interface IngressDeps {
   db: Db;
   queue: ReplyQueue;
-  queueEvents: QueueEvents;
+  /** The queue's event stream, opened on first use (only `Prefer: wait` needs it). */
+  queueEvents: () => Promise<QueueEvents>;
   /** Producer connection: fails fast when Redis is down. */
   redis: Redis;
   queuePrefix: string;
@@ -110,19 +111,7 @@ function baseApp(deps: Pick<IngressDeps, 'logger' | 'accessLog'>): express.Expre
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  if (deps.accessLog) {
-    app.use(
-      pinoHttp({
-        logger: deps.logger,
-        // Method, path and status only: headers carry bearer tokens and never reach the log.
-        serializers: {
-          req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'warn' : 'info'),
-      }),
-    );
-  }
+  if (deps.accessLog) app.use(createAccessLog(deps.logger));
   return app;
 }
 

@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { apiErrorWithHeaders, type ApiError } from '@ticketflow/contract';
 import { ROLES, type Principal, type Role } from './principal.ts';
@@ -27,7 +28,11 @@ export function createTokenVerifier(
   rules: TokenRules,
 ): (authorization: string | undefined) => Principal {
   const algorithms: jwt.Algorithm[] = rules.key.kind === 'secret' ? ['HS256'] : ['RS256', 'ES256'];
-  const key = rules.key.kind === 'secret' ? rules.key.secret : rules.key.pem;
+  // A KeyObject built once: given a string, jsonwebtoken re-parses it (as a PEM first) per call.
+  const key =
+    rules.key.kind === 'secret'
+      ? createSecretKey(Buffer.from(rules.key.secret, 'utf8'))
+      : createPublicKey(rules.key.pem);
   // Integrations send the same token thousands of times: a verified token is remembered until
   // it expires, so the signature check (an RSA verify costs ~50 µs) runs once per token.
   const verified = new Map<string, Principal>();

@@ -102,7 +102,7 @@ export async function startStack(
     db: database.db,
     blobs: createPgBlobStore(database.db),
     queue,
-    queueEvents,
+    queueEvents: () => Promise.resolve(queueEvents),
     redis: producer,
     queuePrefix: prefix,
     verifyToken: createTokenVerifier({

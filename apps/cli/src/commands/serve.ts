@@ -1,3 +1,4 @@
+import type { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
 import type { Config } from '@ticketflow/config';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
@@ -38,21 +39,31 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   let app;
   if (modes.ingress && key) {
     const queue = createReplyQueue(producer, config.queuePrefix, config.worker);
-    const eventsConnection = createRedis(config.redisUrl, 'worker');
-    connections.push(eventsConnection);
-    const events = createReplyQueueEvents(eventsConnection, config.queuePrefix);
     // Outages reach the log once through pino, not as raw stacks from BullMQ's default handler.
     queue.on('error', (error) => logger.warn({ err: error.message }, 'reply queue: Redis error'));
-    events.on('error', (error) => logger.warn({ err: error.message }, 'queue events: Redis error'));
+    // The event stream is opened on the first `Prefer: wait`: reading every job's events costs
+    // an ingress that never waits CPU and a blocking Redis connection for nothing.
+    let events: Promise<QueueEvents> | undefined;
+    const queueEvents = () =>
+      (events ??= (async () => {
+        const connection = createRedis(config.redisUrl, 'worker');
+        connections.push(connection);
+        const opened = createReplyQueueEvents(connection, config.queuePrefix);
+        opened.on('error', (error) =>
+          logger.warn({ err: error.message }, 'queue events: Redis error'),
+        );
+        await opened.waitUntilReady();
+        return opened;
+      })());
     closers.push(
       () => queue.close(),
-      () => events.close(),
+      async () => (await events)?.close(),
     );
     app = createIngressApp({
       db,
       blobs,
       queue,
-      queueEvents: events,
+      queueEvents,
       redis: producer,
       queuePrefix: config.queuePrefix,
       verifyToken: createTokenVerifier({
