@@ -1,8 +1,12 @@
+import { parseConfig } from '@ticketflow/config';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createDb, ensureDatabase, migrateLatest, seedDemo, type Db } from '@ticketflow/db';
 import type { DemoSeed } from '@ticketflow/db';
 import { signToken } from '@ticketflow/ingress';
+
+/** The product's own defaults, which both sides of every worker ratio run with. */
+const PRODUCT_DEFAULTS = parseConfig({});
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -86,8 +90,8 @@ export async function createStack(): Promise<BenchStack> {
         TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL: '1000000000',
         TICKETFLOW_RATE_LIMIT_PER_TICKET: '1000000000',
         // Explicit, so the baselines read the very values the product defaults to.
-        TICKETFLOW_WORKER_CONCURRENCY: '16',
-        TICKETFLOW_DB_POOL_MAX: '10',
+        TICKETFLOW_WORKER_CONCURRENCY: String(PRODUCT_DEFAULTS.worker.concurrency),
+        TICKETFLOW_DB_POOL_MAX: String(PRODUCT_DEFAULTS.dbPoolMax),
         LOG_LEVEL: 'info',
       }),
       close,

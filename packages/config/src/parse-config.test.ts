@@ -45,7 +45,7 @@ describe('parseConfig', () => {
       },
       corsOrigins: [],
       worker: {
-        concurrency: 16,
+        concurrency: 64,
         lockDurationMs: 30_000,
         stalledIntervalMs: 30_000,
         attempts: 6,
