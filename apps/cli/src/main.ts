@@ -3,7 +3,7 @@ import { demo } from './commands/demo.ts';
 import { migrate } from './commands/migrate.ts';
 import { queues } from './commands/queues.ts';
 import { serve } from './commands/serve.ts';
-import { token } from './commands/token.ts';
+import { token, type TokenOptions } from './commands/token.ts';
 import { CliFailure, loadConfig } from './runtime.ts';
 
 /** Exit codes of API.md §10: 0 ok, 1 a check failed, 2 usage error. */
@@ -45,16 +45,7 @@ program
   .option('--admin <name>', 'staff display name')
   .option('--scope <scopes>', 'space-separated scopes, e.g. ops:write')
   .option('--ttl <duration>', 'lifetime: seconds, or 15m, 12h, 7d', '1h')
-  .action(
-    (o: {
-      role: string;
-      sub: string;
-      clientid?: string;
-      admin?: string;
-      scope?: string;
-      ttl: string;
-    }) => token(loadConfig(), o),
-  );
+  .action((o: TokenOptions) => token(loadConfig(), o));
 
 program
   .command('queues')
