@@ -38,7 +38,6 @@ export { formatBytes } from './format-bytes.ts';
 export { checkAttachmentName, storableName } from './attachment-name.ts';
 export {
   readAttachments,
-  tooMany,
   type AttachmentLimits,
   type DecodedAttachment,
 } from './read-attachments.ts';

@@ -30,7 +30,6 @@ describe('the public interface of @ticketflow/contract', () => {
         "resolveCustomFields",
         "storableName",
         "toFormValue",
-        "tooMany",
         "validateReplyJob",
       ]
     `);

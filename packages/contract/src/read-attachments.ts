@@ -65,8 +65,8 @@ export function readAttachments(
   });
 }
 
-/** The 413 for one attachment too many (shared with multipart file parts). */
-export function tooMany(count: number) {
+/** The 413 for one attachment too many. */
+function tooMany(count: number) {
   return apiError('payload_too_large', 'Attachment count', `${count} attachments`);
 }
 

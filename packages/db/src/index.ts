@@ -1,7 +1,6 @@
 export { createDb, ensureDatabase, migrateLatest, pendingMigrations, type Db } from './connect.ts';
 export {
   findTicket,
-  findTickets,
   createTicketLookup,
   clientExists,
   contactBelongsTo,
