@@ -27,6 +27,7 @@ import { createReplyEnqueuer, newReplyId } from './enqueue-reply.ts';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
+import { mayReachTicket } from './ticket-access.ts';
 import { findReplyState } from './reply-state.ts';
 import { validateReply, type ReplyLookups } from './validate-reply.ts';
 
@@ -85,7 +86,12 @@ export function createAddTicketReply(
       { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
       {
         scope: 'ticket',
-        id: named ? `id:${named.id}` : `unknown:${req.principal.sub}`,
+        // A ticket the caller may not reach counts against the caller only: otherwise one
+        // client could exhaust another client's ticket by naming it.
+        id:
+          named && mayReachTicket(req.principal, named)
+            ? `id:${named.id}`
+            : `unknown:${req.principal.sub}`,
         perMinute: deps.rateLimits.perTicketPerMinute,
       },
     ]);

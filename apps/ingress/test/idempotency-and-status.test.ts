@@ -510,6 +510,30 @@ describe('rate limits', () => {
     );
   });
 
+  it("does not let another client's requests use up a ticket's budget", async () => {
+    const ticket = await freshTicket(idle);
+    await awayFromWindowEdge();
+    const stranger = idle.token({
+      role: 'client',
+      sub: 'client-stranger',
+      clientid: idle.seed.otherClientId,
+    });
+    // The stranger is throttled on its own budget, and the ticket's stays whole.
+    const probes: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      probes.push(
+        (await post(idle, stranger, { ticketid: String(ticket.id), message: 'probe' })).status,
+      );
+    }
+    expect(probes).toEqual([404, 404, 404, 429]);
+    const owner = await post(idle, idle.clientToken, {
+      ticketid: String(ticket.id),
+      message: 'mine',
+    });
+    expect(owner.status).toBe(200);
+    expect(owner.headers.get('ratelimit-remaining')).toBe('2');
+  });
+
   it('counts a ticket once however the request names it (ticketid, zero-padded ticketid, ticketnum)', async () => {
     const ticket = await freshTicket(idle);
     await awayFromWindowEdge();
