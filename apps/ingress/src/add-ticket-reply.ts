@@ -53,9 +53,8 @@ const MAX_WAIT_S = 30;
  */
 export function createAddTicketReply(
   deps: AddTicketReplyDeps,
-  endpointParameters: ReadonlySet<string> = new Set(),
-): Handler {
-  const lookups: Omit<ReplyLookups, 'findTicket'> = {
+): (endpointParameters?: ReadonlySet<string>) => Handler {
+  const lookups: ReplyLookups = {
     clientExists: (id) => clientExists(deps.db, id),
     contactBelongsTo: (contact, client) => contactBelongsTo(deps.db, contact, client),
     findStatusTitle: (name) => findStatusTitle(deps.db, name),
@@ -77,110 +76,114 @@ export function createAddTicketReply(
     return findTicket(ref);
   };
 
-  return async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {
-    const idempotencyKey = readIdempotencyKey(req.header('idempotency-key'));
-    // The ticket is looked up once, before the rate limit, so the per-ticket count keys on its
-    // id however the request spells it (`5`, `005`, its ticketnum).
-    const named = await findTicketOf(req);
-    const rateHeaders = await consumeRateLimits([
-      { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
-      {
-        scope: 'ticket',
-        // A ticket the caller may not reach counts against the caller only: otherwise one
-        // client could exhaust another client's ticket by naming it.
-        id:
-          named && mayReachTicket(req.principal, named)
-            ? `id:${named.id}`
-            : `unknown:${req.principal.sub}`,
-        perMinute: deps.rateLimits.perTicketPerMinute,
-      },
-    ]);
+  return (endpointParameters = new Set()) =>
+    async function addTicketReply(req: ApiRequest): Promise<ApiResponse> {
+      const idempotencyKey = readIdempotencyKey(req.header('idempotency-key'));
+      // The ticket is looked up once, before the rate limit, so the per-ticket count keys on its
+      // id however the request spells it (`5`, `005`, its ticketnum).
+      const named = await findTicketOf(req);
+      const rateHeaders = await consumeRateLimits([
+        { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
+        {
+          scope: 'ticket',
+          // A ticket the caller may not reach counts against the caller only: otherwise one
+          // client could exhaust another client's ticket by naming it.
+          id:
+            named && mayReachTicket(req.principal, named)
+              ? `id:${named.id}`
+              : `unknown:${req.principal.sub}`,
+          perMinute: deps.rateLimits.perTicketPerMinute,
+        },
+      ]);
 
-    const receivedAt = new Date();
-    const { ticket, draft, inline, warnings } = await validateReply({
-      fields: req.fields,
-      uploads: req.uploads,
-      attachmentLimits: deps.attachmentLimits,
-      principal: req.principal,
-      endpointParameters,
-      messageLimitBytes: deps.messageLimitBytes,
-      now: receivedAt,
-      lookups: { ...lookups, findTicket: () => Promise.resolve(named) },
-    });
-    // Attachment bytes never travel through Redis: they are staged, and the job references them.
-    for (const attachment of inline) {
-      const blob = await deps.blobs.write(attachment.data, attachment.data.length, () =>
-        apiError('payload_too_large', 'Attachment', formatBytes(attachment.data.length)),
-      );
-      draft.attachments.push({
-        name: attachment.originalName,
-        blob: { sha256: blob.sha256, size: blob.size },
+      const receivedAt = new Date();
+      const { ticket, draft, inline, warnings } = await validateReply({
+        fields: req.fields,
+        uploads: req.uploads,
+        attachmentLimits: deps.attachmentLimits,
+        principal: req.principal,
+        ticket: named,
+        endpointParameters,
+        messageLimitBytes: deps.messageLimitBytes,
+        now: receivedAt,
+        lookups,
       });
-    }
-    const replyid = newReplyId(receivedAt.getTime());
-    const candidate: ReplyJob = {
-      v: 1,
-      replyid,
-      dedupeKey: idempotencyKey ? `idem:${req.principal.sub}:${idempotencyKey}` : replyid,
-      ...draft,
-      source: { kind: 'api', principal: req.principal.sub },
-      receivedAt: receivedAt.toISOString(),
-    };
-    // The same validator the worker runs: what the ingress accepts, the worker accepts.
-    const checked = validateReplyJob(candidate);
-    if (!checked.ok)
-      throw apiError(
-        'invalid_parameter',
-        'request',
-        checked.reason.replace(/^invalid reply job: /, ''),
-      );
-
-    if (idempotencyKey) {
-      const claim = await claimIdempotencyKey(deps.db, {
-        principal: req.principal.sub,
-        key: idempotencyKey,
-        fingerprint: fingerprint(draft),
-        ttlHours: deps.idempotencyTtlHours,
-      });
-      if (claim.state === 'mismatch') throw apiError('idempotency_key_reused');
-      if (claim.state === 'in_progress')
-        throw apiErrorWithHeaders({ 'Retry-After': '1' }, 'idempotency_key_in_progress');
-      if (claim.state === 'replay') {
-        return {
-          status: claim.status,
-          body: claim.body as Record<string, unknown>,
-          headers: { ...rateHeaders, 'Idempotent-Replayed': 'true' },
-        };
+      // Attachment bytes never travel through Redis: they are staged, and the job references them.
+      for (const attachment of inline) {
+        // Already decoded and checked against the limit; the store applies the same one.
+        const limit = deps.attachmentLimits.bytes;
+        const blob = await deps.blobs.write(attachment.data, limit, () =>
+          apiError('payload_too_large', 'Attachment', formatBytes(limit)),
+        );
+        draft.attachments.push({
+          name: attachment.originalName,
+          blob: { sha256: blob.sha256, size: blob.size },
+        });
       }
-    }
+      const replyid = newReplyId(receivedAt.getTime());
+      const candidate: ReplyJob = {
+        v: 1,
+        replyid,
+        dedupeKey: idempotencyKey ? `idem:${req.principal.sub}:${idempotencyKey}` : replyid,
+        ...draft,
+        source: { kind: 'api', principal: req.principal.sub },
+        receivedAt: receivedAt.toISOString(),
+      };
+      // The same validator the worker runs: what the ingress accepts, the worker accepts.
+      const checked = validateReplyJob(candidate);
+      if (!checked.ok)
+        throw apiError(
+          'invalid_parameter',
+          'request',
+          checked.reason.replace(/^invalid reply job: /, ''),
+        );
 
-    try {
-      await enqueueReply(checked.job);
-    } catch (error) {
-      if (idempotencyKey) await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
-      throw error;
-    }
+      if (idempotencyKey) {
+        const claim = await claimIdempotencyKey(deps.db, {
+          principal: req.principal.sub,
+          key: idempotencyKey,
+          fingerprint: fingerprint(draft),
+          ttlHours: deps.idempotencyTtlHours,
+        });
+        if (claim.state === 'mismatch') throw apiError('idempotency_key_reused');
+        if (claim.state === 'in_progress')
+          throw apiErrorWithHeaders({ 'Retry-After': '1' }, 'idempotency_key_in_progress');
+        if (claim.state === 'replay') {
+          return {
+            status: claim.status,
+            body: claim.body as Record<string, unknown>,
+            headers: { ...rateHeaders, 'Idempotent-Replayed': 'true' },
+          };
+        }
+      }
 
-    const body: Record<string, unknown> = {
-      result: 'success',
-      replyid,
-      ticketid: ticket.id,
-      status: 'queued',
+      try {
+        await enqueueReply(checked.job);
+      } catch (error) {
+        if (idempotencyKey) await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
+        throw error;
+      }
+
+      const body: Record<string, unknown> = {
+        result: 'success',
+        replyid,
+        ticketid: ticket.id,
+        status: 'queued',
+      };
+      if (warnings.length > 0) body.warnings = warnings;
+      const headers: Record<string, string> = { ...rateHeaders };
+      const waitS = preferredWait(req.header('prefer'));
+      if (waitS !== undefined) {
+        body.status = await waitForReply(deps, replyid, waitS);
+        headers['Preference-Applied'] = `wait=${waitS}`;
+      }
+      if (idempotencyKey)
+        await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, {
+          status: 200,
+          body,
+        });
+      return { status: 200, body, headers };
     };
-    if (warnings.length > 0) body.warnings = warnings;
-    const headers: Record<string, string> = { ...rateHeaders };
-    const waitS = preferredWait(req.header('prefer'));
-    if (waitS !== undefined) {
-      body.status = await waitForReply(deps, replyid, waitS);
-      headers['Preference-Applied'] = `wait=${waitS}`;
-    }
-    if (idempotencyKey)
-      await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, {
-        status: 200,
-        body,
-      });
-    return { status: 200, body, headers };
-  };
 }
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters (IETF httpapi draft), as a string. */

@@ -58,13 +58,15 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     rateLimits: deps.rateLimits,
     idempotencyTtlHours: deps.idempotencyTtlHours,
   };
+  // One instance for both endpoints: they share its batches, rate limiter and ticket lookups.
+  const addTicketReply = createAddTicketReply(replyDeps);
   const routes = routeTable({
-    addTicketReply: createAddTicketReply(replyDeps),
+    addTicketReply: addTicketReply(),
     getTicket: createGetTicket(deps.db),
     getTicketAttachment: createGetTicketAttachment(deps.db, deps.blobs),
     replyStatus: createReplyStatus(deps.db, deps.queue),
     whmcsApi: createWhmcsApi({
-      addticketreply: createAddTicketReply(replyDeps, WHMCS_TRANSPORT_FIELDS),
+      addticketreply: addTicketReply(WHMCS_TRANSPORT_FIELDS),
     }),
   });
 

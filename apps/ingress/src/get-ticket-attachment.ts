@@ -1,4 +1,4 @@
-import { apiError, readText, type FormValue } from '@ticketflow/contract';
+import { apiError, fieldValue, readText, type FormMap } from '@ticketflow/contract';
 import { findReplyAttachment, findTicket, type BlobStore, type Db } from '@ticketflow/db';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { mayReachTicket } from './ticket-access.ts';
@@ -13,7 +13,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createGetTicketAttachment(db: Db, blobs: BlobStore): Handler {
   return async function getTicketAttachment(req: ApiRequest): Promise<ApiResponse> {
     if (req.principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot read tickets');
-    const type = text('type', req.fields.get('type')) ?? 'reply';
+    const type = text(req.fields, 'type') ?? 'reply';
     if (type.toLowerCase() !== 'reply') {
       throw apiError(
         'invalid_parameter',
@@ -21,10 +21,10 @@ export function createGetTicketAttachment(db: Db, blobs: BlobStore): Handler {
         'only reply attachments are stored here; send type=reply',
       );
     }
-    const relatedid = text('relatedid', req.fields.get('relatedid'));
+    const relatedid = text(req.fields, 'relatedid');
     if (relatedid === undefined)
       throw apiError('invalid_parameter', 'relatedid', 'send the reply id');
-    const indexText = text('index', req.fields.get('index')) ?? '';
+    const indexText = text(req.fields, 'index') ?? '';
     if (!/^\d{1,4}$/.test(indexText)) {
       throw apiError('invalid_parameter', 'index', 'send the attachment index (0 for the first)');
     }
@@ -44,8 +44,8 @@ export function createGetTicketAttachment(db: Db, blobs: BlobStore): Handler {
   };
 }
 
-function text(field: string, value: FormValue | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const t = readText(field, value).trim();
-  return t === '' ? undefined : t;
+/** A text field, trimmed; undefined when missing or blank. */
+function text(fields: FormMap, name: string): string | undefined {
+  const value = fieldValue(fields, name);
+  return value === undefined ? undefined : readText(name, value).trim();
 }

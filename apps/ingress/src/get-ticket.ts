@@ -1,6 +1,5 @@
-import { apiError, readText } from '@ticketflow/contract';
+import { apiError, fieldValue, readText } from '@ticketflow/contract';
 import {
-  findTicket,
   getTicketDetail,
   listCustomFieldValues,
   listReplies,
@@ -18,15 +17,13 @@ export function createGetTicket(db: Db): Handler {
   return async function getTicket(req: ApiRequest): Promise<ApiResponse> {
     if (req.principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot read tickets');
     const ref = readTicketRef(req.fields);
-    const sortValue = nonEmpty(req.fields.get('repliessort'));
+    const sortValue = fieldValue(req.fields, 'repliessort');
     const sort = sortValue === undefined ? 'ASC' : readText('repliessort', sortValue).toUpperCase();
     if (sort !== 'ASC' && sort !== 'DESC')
       throw apiError('invalid_parameter', 'repliessort', 'use ASC or DESC');
 
-    const summary = await findTicket(db, ref);
-    if (!summary || !mayReachTicket(req.principal, summary)) throw apiError('ticket_not_found');
-    const ticket = await getTicketDetail(db, summary.id);
-    if (!ticket) throw apiError('ticket_not_found');
+    const ticket = await getTicketDetail(db, ref);
+    if (!ticket || !mayReachTicket(req.principal, ticket)) throw apiError('ticket_not_found');
     const [replies, customfields] = await Promise.all([
       listReplies(db, ticket.id, sort === 'ASC' ? 'asc' : 'desc'),
       listCustomFieldValues(db, ticket.id),
@@ -90,10 +87,4 @@ function toWhmcsReply(
 /** WHMCS dates: `YYYY-MM-DD HH:mm:ss`, here always UTC. */
 function whmcsDate(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
-}
-
-function nonEmpty<T>(value: T): T | undefined {
-  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
-    ? undefined
-    : value;
 }

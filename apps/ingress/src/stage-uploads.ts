@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type multer from 'multer';
 import {
   apiError,
+  attachmentLabel,
   checkAttachmentName,
   storableName,
   formatBytes,
@@ -53,7 +54,7 @@ export function createUploadStager(
       } catch (error) {
         return fail(error);
       }
-      const label = `Attachment ${position} (${JSON.stringify(originalName.slice(0, 100))})`;
+      const label = attachmentLabel(position, originalName);
       const leftInTotal = limits.totalBytes - state.bytes;
       const max = Math.min(limits.bytes, leftInTotal);
       const tooLarge = () =>

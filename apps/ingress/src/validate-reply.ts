@@ -1,5 +1,6 @@
 import {
   apiError,
+  fieldValue,
   formatBytes,
   isEmail,
   parseCreated,
@@ -17,7 +18,7 @@ import {
   type ReplyAuthor,
   type ReplyJob,
 } from '@ticketflow/contract';
-import type { TicketRef, TicketSummary } from '@ticketflow/db';
+import type { TicketSummary } from '@ticketflow/db';
 import type { Principal } from './principal.ts';
 import type { StagedUpload } from './stage-uploads.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
@@ -25,7 +26,6 @@ import { mayReachTicket } from './ticket-access.ts';
 
 /** The referential reads validation needs; one cheap indexed read each. */
 export interface ReplyLookups {
-  findTicket(ref: TicketRef): Promise<TicketSummary | undefined>;
   clientExists(clientId: number): Promise<boolean>;
   contactBelongsTo(contactId: number, clientId: number): Promise<boolean>;
   findStatusTitle(name: string): Promise<string | undefined>;
@@ -88,6 +88,8 @@ export async function validateReply(input: {
   uploads: readonly StagedUpload[];
   attachmentLimits: AttachmentLimits;
   principal: Principal;
+  /** The ticket the request names, already looked up (the caller keys rate limits on it). */
+  ticket: TicketSummary | undefined;
   /** Names besides the reply parameters that this endpoint reads (e.g. WHMCS `action`). */
   endpointParameters: ReadonlySet<string>;
   messageLimitBytes: number;
@@ -95,10 +97,7 @@ export async function validateReply(input: {
   lookups: ReplyLookups;
 }): Promise<ValidatedReply> {
   const { fields, principal, lookups } = input;
-  const get = (name: string): FormValue | undefined => {
-    const v = fields.get(name);
-    return v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v;
-  };
+  const get = (name: string) => fieldValue(fields, name);
 
   if (principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot post replies');
   if (principal.role === 'client') {
@@ -108,7 +107,8 @@ export async function validateReply(input: {
 
   // 1. Ticket. A client token's reach is its own client's tickets; any other ticket answers
   //    exactly like a missing one, so ticket ids of other clients cannot be probed.
-  const ticket = await lookups.findTicket(readTicketRef(fields));
+  readTicketRef(fields); // refuses a missing or malformed ticketid/ticketnum first
+  const { ticket } = input;
   if (!ticket || !mayReachTicket(principal, ticket)) throw apiError('ticket_not_found');
 
   // 2. Client. A client token replies as its own client only.

@@ -213,11 +213,11 @@ describe('a 10 MiB multipart upload through the real ingress process', () => {
     // The job carries the blob's hash and size, never its bytes (ARCHITECTURE.md guarantee 6).
     expect(job.data?.toString()).toContain(sent.sha256);
     expect(jobBytes).toBeLessThan(2 * KiB);
-    // A generous correctness bound only; the real target lives in `npm run bench`. It does not
-    // tell streaming from buffering: the same 10 MiB sent as base64 in a JSON body (read whole,
-    // decoded, then staged) measured about +63 MiB here, just under it. The streamed figure is
-    // mostly garbage not yet collected (each byte is copied by busboy, the chunk concat and the
-    // pg Bind message), not live data: repeated 10 MiB uploads plateau near +30 MiB.
-    expect(growth).toBeLessThan(64 * MiB);
+    // A bound that tells streaming from buffering (the target itself lives in `npm run bench`):
+    // streamed, the growth measured 27–29 MiB, mostly garbage not yet collected (each byte is
+    // copied by busboy, the chunk concat and the pg Bind message) that plateaus near +30 MiB over
+    // repeated uploads; the same 10 MiB sent as base64 in a JSON body (read whole, decoded, then
+    // staged) measured about +63 MiB.
+    expect(growth).toBeLessThan(48 * MiB);
   });
 });

@@ -14,7 +14,7 @@ export function checkAttachmentName(
   raw: string,
   allowedExtensions: readonly string[],
 ): string {
-  const label = `Attachment ${position} (${JSON.stringify(raw.slice(0, 100))})`;
+  const label = attachmentLabel(position, raw);
   const base = raw.slice(Math.max(raw.lastIndexOf('/'), raw.lastIndexOf('\\')) + 1);
   const name = base.replace(/[^\p{L}\p{M}\p{N}\-_. ]/gu, '').trim();
   if (name === '')
@@ -53,4 +53,9 @@ export function storableName(raw: string): string {
   const dot = base.lastIndexOf('.');
   const extension = dot > 0 && base.length - dot <= 32 ? base.slice(dot) : '';
   return base.slice(0, 255 - extension.length) + extension;
+}
+
+/** How messages name attachment `position` (1-based): `Attachment 2 ("report.pdf")`. */
+export function attachmentLabel(position: number, rawName: string): string {
+  return `Attachment ${position} (${JSON.stringify(rawName.slice(0, 100))})`;
 }

@@ -38,6 +38,15 @@ export function toFormValue(value: unknown, depth = 0): FormValue {
   throw apiError('malformed_body', `unsupported value of type ${typeof value}`);
 }
 
+/**
+ * A field's value, or undefined when it is missing, null or blank: PHP forms send every field
+ * of a form, empty ones as `""`, and an empty optional field means "not given".
+ */
+export function fieldValue(fields: FormMap, name: string): FormValue | undefined {
+  const value = fields.get(name);
+  return value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value;
+}
+
 /** True for the values API.md lets mean "none": `""`, `"[]"`, `"W10="` (base64 of `[]`), `[]`, `{}`. */
 export function isEmptyList(value: FormValue | undefined): boolean {
   if (value === undefined || value === null) return true;

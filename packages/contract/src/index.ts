@@ -5,7 +5,13 @@ export {
   ERROR_STATUSES,
   type ErrorCode,
 } from './errors.ts';
-export { toFormValue, isEmptyList, type FormValue, type FormMap } from './form-value.ts';
+export {
+  toFormValue,
+  isEmptyList,
+  fieldValue,
+  type FormValue,
+  type FormMap,
+} from './form-value.ts';
 export {
   readText,
   readBoolean,
@@ -35,7 +41,7 @@ export {
 export { decodeBase64 } from './decode-base64.ts';
 export { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.ts';
 export { formatBytes } from './format-bytes.ts';
-export { checkAttachmentName, storableName } from './attachment-name.ts';
+export { attachmentLabel, checkAttachmentName, storableName } from './attachment-name.ts';
 export {
   readAttachments,
   type AttachmentLimits,

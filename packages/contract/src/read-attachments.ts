@@ -1,8 +1,8 @@
-import { checkAttachmentName, storableName } from './attachment-name.ts';
+import { attachmentLabel, checkAttachmentName, storableName } from './attachment-name.ts';
 import { decodeBase64 } from './decode-base64.ts';
 import { apiError } from './errors.ts';
 import { formatBytes } from './format-bytes.ts';
-import { isEmptyList, type FormMap, type FormValue } from './form-value.ts';
+import { isEmptyList, toFormValue, type FormMap, type FormValue } from './form-value.ts';
 
 /** API.md §3/§6 limits on attachments, with the extension allow-list. */
 export interface AttachmentLimits {
@@ -48,7 +48,7 @@ export function readAttachments(
       );
     }
     const name = checkAttachmentName(position, rawName, limits.extensions);
-    const label = `Attachment ${position} (${JSON.stringify(rawName.slice(0, 100))})`;
+    const label = attachmentLabel(position, rawName);
     // Decoded size is at most 3/4 of the text: refuse an oversize attachment before decoding it.
     if (Math.floor((rawData.replace(/\s+/g, '').length * 3) / 4) > limits.bytes + 2) {
       throw apiError('payload_too_large', label, formatBytes(limits.bytes));
@@ -91,13 +91,10 @@ function attachmentItems(value: FormValue | undefined): FormValue[] {
   } catch {
     throw apiError('invalid_parameter', 'attachments', 'not a valid JSON array of {name, data}');
   }
-  if (!Array.isArray(parsed)) throw notAList();
-  // JSON objects become Maps here, like every other request value.
-  return parsed.map((item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? new Map(Object.entries(item as Record<string, FormValue>))
-      : (item as FormValue),
-  );
+  // The same conversion as every request body: objects become Maps, no key reaches a prototype.
+  const items = toFormValue(parsed);
+  if (!Array.isArray(items)) throw notAList();
+  return items;
 }
 
 function notAList() {

@@ -54,10 +54,10 @@ export interface TicketDetail extends TicketSummary {
   createdAt: Date;
 }
 
-export async function getTicketDetail(db: Db, ticketId: number): Promise<TicketDetail | undefined> {
+export async function getTicketDetail(db: Db, ref: TicketRef): Promise<TicketDetail | undefined> {
   const row = await db('tickets as t')
     .join('departments as d', 'd.id', 't.department_id')
-    .where('t.id', ticketId)
+    .where('id' in ref ? { 't.id': ref.id } : { 't.tid': ref.num })
     .first<Record<string, unknown> | undefined>('t.*', 'd.name as department_name');
   return (
     row && {
