@@ -1,5 +1,9 @@
+import fc from 'fast-check';
+import { DomUtils, parseDocument } from 'htmlparser2';
+import { Marked } from 'marked';
+import sanitizeHtml from 'sanitize-html';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, renderPlain } from './render-markdown.ts';
+import { renderMarkdown, renderPlain, SANITIZE } from './render-markdown.ts';
 
 /**
  * What no stored `message_html` may contain, whatever the attack looked like: anything that runs
@@ -161,6 +165,101 @@ describe('renderMarkdown keeps ordinary markdown', () => {
 
   it('turns single line breaks into <br /> (breaks: true)', () => {
     expect(renderMarkdown('line one\nline two')).toBe('<p>line one<br />line two</p>\n');
+  });
+
+  it('drops task-list checkboxes and keeps the item text', () => {
+    expect(renderMarkdown('- [x] done\n- [ ] to do')).toBe(
+      '<ul>\n<li> done</li>\n<li> to do</li>\n</ul>\n',
+    );
+  });
+});
+
+/** The same HTML written one way: entities decoded, attributes and void tags spelled alike. */
+function canonical(html: string): string {
+  return DomUtils.getOuterHTML(parseDocument(html), { encodeEntities: 'utf8' });
+}
+
+/** Markdown as it was rendered before the sanitiser was skipped: marked's own output, sanitised. */
+const reference = new Marked({ async: false, gfm: true, breaks: true });
+const sanitisedReference = (md: string) => sanitizeHtml(reference.parse(md) as string, SANITIZE);
+
+/** Pieces of replies, ordinary and hostile, that the property test strings together. */
+const PIECES = [
+  'Hello',
+  'déjà vu',
+  '**strong**',
+  '*em*',
+  '_em_',
+  '~~gone~~',
+  '`a<b>&"\'`',
+  '[status](https://status.example.com/a?b=1&c=2 "it\'s")',
+  '[q](https://x.example/"onmouseover="alert(1))',
+  '[space](<https://x.example/a b>)',
+  '[up](HTTPS://UP.EXAMPLE)',
+  '[mail](mailto:help@example.com)',
+  '[js](javascript:alert(1))',
+  '[js2](JaVaScRiPt:alert(1))',
+  '[ent](&#106;avascript:alert(1))',
+  '[data](data:text/html;base64,PHNjcmlwdD4=)',
+  '[rel](/relative/path)',
+  '[proto](//evil.example)',
+  '[ref]',
+  '[ref]: https://ref.example/x',
+  '![img](https://img.example/a.png "t")',
+  '![bad](javascript:alert(1))',
+  '[![img](https://img.example/a.png)](https://x.example)',
+  '<https://auto.example/x>',
+  '<javascript:alert(1)>',
+  '<mailto:a@b.example>',
+  'www.example.com/path?x=1&y=2',
+  "https://bare.example/'quoted'",
+  'a@b.example',
+  '<b>raw</b>',
+  '<a href="https://ok.example" onclick="x()">raw link</a>',
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  '<!-- comment -->',
+  '&copy; &amp; &lt;tag&gt; &#0; &#x27; &nbsp; &bogus;',
+  '< > & " \'',
+  '\\<not a tag\\>',
+  '- item',
+  '1. first',
+  '3) third',
+  '- [ ] task',
+  '- [x] done',
+  '# Heading',
+  '### Small *heading*',
+  '> quoted',
+  '```js\nif (a < b && c) run("x");\n```',
+  '    indented code <x>',
+  '| a | b |\n|:--|--:|\n| 1 | `2` |',
+  '---',
+  'line  ',
+];
+
+describe('renderMarkdown without the sanitiser pass', () => {
+  it('renders every reply as the sanitiser would have: same elements, attributes and text', () => {
+    const separators = fc.constantFrom(' ', '\n', '\n\n', '');
+    const markdown = fc
+      .array(
+        fc.tuple(fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 8 })), separators),
+        {
+          maxLength: 12,
+        },
+      )
+      .map((parts) => parts.map(([piece, sep]) => piece + sep).join(''));
+    fc.assert(
+      fc.property(markdown, (md) => {
+        expect(canonical(renderMarkdown(md)), md).toBe(canonical(sanitisedReference(md)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('renders each piece alone as the sanitiser would have', () => {
+    for (const md of PIECES) {
+      expect(canonical(renderMarkdown(md)), md).toBe(canonical(sanitisedReference(md)));
+    }
   });
 });
 
