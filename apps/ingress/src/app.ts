@@ -12,13 +12,13 @@ import { createCors } from './cors.ts';
 import { createErrorResponder, markWhmcsRoute, type ErrorLimits } from './error-response.ts';
 import { createGetTicket } from './get-ticket.ts';
 import { createGetTicketAttachment } from './get-ticket-attachment.ts';
-import type { Handler } from './handler.ts';
 import { createReadiness, liveness } from './health.ts';
 import type { Principal } from './principal.ts';
 import { createBodyReader, fieldsOf, uploadsOf } from './read-body.ts';
 import { createReplyStatus } from './reply-status.ts';
-import { routeTable } from './routes.ts';
+import { routeTable, type Route } from './routes.ts';
 import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
+import { writeJson } from './write-json.ts';
 
 export interface IngressDeps {
   db: Db;
@@ -78,20 +78,9 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     { bodyBytes: deps.limits.bodyBytes, ...attachmentLimits },
     deps.blobs,
   );
-  const authenticate = (req: Request, res: Response, next: NextFunction) => {
-    (res.locals as { principal: Principal }).principal = deps.verifyToken(
-      req.headers.authorization,
-    );
-    next();
-  };
   for (const route of routes) {
-    const chain = [
-      ...(route.whmcs ? [markWhmcsRoute] : []),
-      authenticate,
-      readBody,
-      adapt(route.handler),
-    ];
-    for (const method of route.methods) app[method](route.path, ...chain);
+    const serve = serveRoute(route, deps.verifyToken, readBody);
+    for (const method of route.methods) app[method](route.path, serve);
   }
   return finish(app, {
     logger: deps.logger,
@@ -128,19 +117,36 @@ function finish(
   return app;
 }
 
-/** Runs a framework-free handler and writes its answer; thrown errors go to the error responder. */
-function adapt(handler: Handler) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const result = await handler({
-      principal: (res.locals as { principal: Principal }).principal,
-      fields: fieldsOf(res),
-      uploads: uploadsOf(req),
-      params: req.params as Record<string, string>,
-      header: (name) => req.get(name),
+/**
+ * One route, start to finish: authenticate, read the body, run the framework-free handler and
+ * write its answer. One Express layer per route: each `next()` through the router costs CPU.
+ * Errors go to the error responder.
+ */
+function serveRoute(
+  route: Route,
+  verifyToken: IngressDeps['verifyToken'],
+  readBody: ReturnType<typeof createBodyReader>,
+) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (route.whmcs) markWhmcsRoute(res);
+    let principal: Principal;
+    try {
+      principal = verifyToken(req.headers.authorization);
+    } catch (error) {
+      return next(error);
+    }
+    readBody(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      route
+        .handler({
+          principal,
+          fields: fieldsOf(res),
+          uploads: uploadsOf(req),
+          params: req.params as Record<string, string>,
+          header: (name) => req.get(name),
+        })
+        .then((result) => writeJson(res, result.status, result.body, result.headers))
+        .catch(next);
     });
-    res
-      .status(result.status)
-      .set(result.headers ?? {})
-      .json(result.body);
   };
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError, apiError, apiErrorWithHeaders, formatBytes } from '@ticketflow/contract';
+import { writeJson } from './write-json.ts';
 
 /** The limits error messages quote. */
 export interface ErrorLimits {
@@ -11,10 +12,9 @@ export interface ErrorLimits {
   count: number;
 }
 
-/** True on routes that answer the WHMCS way (`/includes/api.php`). */
-export function markWhmcsRoute(_req: Request, res: Response, next: NextFunction): void {
+/** Marks a request on a route that answers the WHMCS way (`/includes/api.php`). */
+export function markWhmcsRoute(res: Response): void {
   (res.locals as { whmcs?: boolean }).whmcs = true;
-  next();
 }
 
 /**
@@ -36,10 +36,7 @@ export function createErrorResponder(logger: Logger, limits: ErrorLimits) {
     if ((res.locals as { whmcs?: boolean }).whmcs)
       status = status === 401 || status === 403 ? 403 : 200;
     if (res.headersSent) return void res.end();
-    res
-      .status(status)
-      .set(api.headers)
-      .json({ result: 'error', message: api.message, code: api.code });
+    writeJson(res, status, { result: 'error', message: api.message, code: api.code }, api.headers);
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { pendingMigrations, type Db } from '@ticketflow/db';
+import { writeJson } from './write-json.ts';
 
 export interface ReadinessDeps {
   db: Db;
@@ -9,7 +10,7 @@ export interface ReadinessDeps {
 
 /** `/healthz`: the process is up and its event loop answers. */
 export function liveness(_req: Request, res: Response): void {
-  res.json({ status: 'ok' });
+  writeJson(res, 200, { status: 'ok' });
 }
 
 /**
@@ -32,8 +33,9 @@ export function createReadiness(deps: ReadinessDeps) {
       ),
     ]);
     const ready = redis === 'ok' && database === 'ok';
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not ready', checks: { redis, database } });
+    writeJson(res, ready ? 200 : 503, {
+      status: ready ? 'ready' : 'not ready',
+      checks: { redis, database },
+    });
   };
 }

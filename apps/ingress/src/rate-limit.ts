@@ -16,23 +16,34 @@ const WINDOW_MS = 60_000;
 
 /**
  * Fixed one-minute windows counted in Redis, shared by every ingress process. The rules of all
- * concurrent requests are counted in one pipelined round trip. `consume` resolves with the
- * headers of the request's tightest rule, or throws 429.
+ * concurrent requests are counted in one round trip, and a key that several of them share (one
+ * integration's token, one busy ticket) is raised once by their number: each request's count is
+ * then its own place in that run, exactly as if it had sent its own INCR. `consume` resolves
+ * with the headers of the request's tightest rule, or throws 429.
  */
 export function createRateLimiter(redis: Redis, prefix: string) {
   const countMany = batchCalls(
     async (requests: Array<{ rules: readonly RateLimitRule[]; now: number }>) => {
-      const pipeline = redis.multi();
-      for (const { rules, now } of requests) {
-        for (const rule of rules) {
+      // Every (request, rule) names a key; the nth request naming a key is its nth increment.
+      const runs = new Map<string, number>();
+      const places = requests.map(({ rules, now }) =>
+        rules.map((rule) => {
           const key = `${prefix}:ratelimit:${rule.scope}:${rule.id}:${windowOf(now)}`;
-          pipeline.incr(key).pexpire(key, WINDOW_MS + 1000);
-        }
-      }
+          const place = (runs.get(key) ?? 0) + 1;
+          runs.set(key, place);
+          return { key, place };
+        }),
+      );
+      const pipeline = redis.multi();
+      for (const [key, count] of runs) pipeline.incrby(key, count).pexpire(key, WINDOW_MS + 1000);
       const results = await pipeline.exec();
-      let at = 0;
-      return requests.map(({ rules, now }): Settled<Record<string, string>> => {
-        const counts = rules.map(() => Number(results?.[at++ * 2]?.[1] ?? 0));
+      // What each key counted before this run; a request's count adds its place in the run.
+      const before = new Map<string, number>();
+      [...runs].forEach(([key, count], i) => {
+        before.set(key, Number(results?.[i * 2]?.[1] ?? count) - count);
+      });
+      return requests.map(({ rules, now }, r): Settled<Record<string, string>> => {
+        const counts = places[r]!.map(({ key, place }) => before.get(key)! + place);
         try {
           return { ok: true, value: verdict(rules, counts, now) };
         } catch (error) {

@@ -510,6 +510,22 @@ describe('rate limits', () => {
     );
   });
 
+  it('counts concurrent replies to one ticket one by one: 3 of 6 at once pass, with 2, 1 and 0 left', async () => {
+    const ticket = await freshTicket(idle);
+    await awayFromWindowEdge();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        post(idle, idle.clientToken, { ticketid: String(ticket.id), message: 'at once' }),
+      ),
+    );
+    const passed = answers.filter((a) => a.status === 200);
+    expect(passed.map((a) => a.headers.get('ratelimit-remaining')).sort()).toEqual(['0', '1', '2']);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(3);
+    expect(await jobsWhere(idle, (job) => 'id' in job.ticket && job.ticket.id === ticket.id)).toBe(
+      3,
+    );
+  });
+
   it("does not let another client's requests use up a ticket's budget", async () => {
     const ticket = await freshTicket(idle);
     await awayFromWindowEdge();
