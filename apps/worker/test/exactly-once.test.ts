@@ -94,7 +94,7 @@ describe('one reply per accepted request, however often BullMQ delivers it', () 
     expect(await replyCount({ ticket_id: ticketId })).toBe(1);
   });
 
-  it('re-runs a job whose worker process was SIGKILLed before commit, and stores one reply', async () => {
+  it('re-runs a job whose worker process was SIGKILLed mid-statement, and stores one reply', async () => {
     const ticketId = await newTicket();
     const lock = await lockTicket(ticketId);
     const data = replyJob(ticketId);
@@ -115,8 +115,13 @@ describe('one reply per accepted request, however often BullMQ delivers it', () 
       .catch((error: Error) => {
         throw new Error(`${error.message}\nworker output:\n${heir.output()}`);
       });
-    // The killed process's transaction died with its connection, so the re-run inserts.
-    expect(result).toEqual({ replyid: data.replyid, outcome: 'inserted' });
+    // PostgreSQL notices a vanished client only when it next talks to it: the killed process's
+    // statement may still commit once the lock frees. The re-run then finds the reply stored;
+    // otherwise it stores it. Either way: one reply.
+    expect(result).toEqual({
+      replyid: data.replyid,
+      outcome: expect.stringMatching(/^(inserted|duplicate)$/) as unknown,
+    });
     expect((await fixture.queue.getJob(job.id!))!.stalledCounter).toBe(1);
     expect(await replyCount({ dedupe_key: data.dedupeKey })).toBe(1);
     const ticket = await fixture

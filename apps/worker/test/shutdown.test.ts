@@ -109,9 +109,11 @@ describe('SIGTERM on a worker process', () => {
 
     await lock.release();
     startLaterWorker();
+    // The abandoned statement may still commit once the lock frees (PostgreSQL notices the
+    // exited client only when it next talks to it); the later worker then finds it stored.
     await expect(job.waitUntilFinished(fixture.events, 10_000)).resolves.toEqual({
       replyid: data.replyid,
-      outcome: 'inserted',
+      outcome: expect.stringMatching(/^(inserted|duplicate)$/) as unknown,
     });
     expect((await fixture.queue.getJob(job.id!))!.stalledCounter).toBe(1);
     expect(await replyCount({ dedupe_key: data.dedupeKey })).toBe(1);

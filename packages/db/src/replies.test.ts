@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
-import { findReply, insertReply, listReplies, type NewReply } from './replies.ts';
+import { findReply, insertReplies, insertReply, listReplies, type NewReply } from './replies.ts';
 
 let database: TestDatabase;
 /** A department, and two clients each with one contact: the rows every reply hangs from. */
@@ -153,6 +153,119 @@ describe('insertReply', () => {
     const stray = reply(ticketId, { contactId: rows.otherContactId, ticketStatus: 'Answered' });
     await expect(insertReply(database.db, stray)).rejects.toMatchObject({ code: '23503' });
     expect(await repliesWithKey(stray.dedupeKey)).toBe(0);
+    expect(await ticketRow(ticketId)).toEqual({ status: 'Open', last_reply_at: null });
+  });
+});
+
+describe('insertReplies (group commit)', () => {
+  it('stores each dedupe key once: a later copy in the batch and a key stored before are duplicates', async () => {
+    const ticketId = await newTicket();
+    const stored = reply(ticketId);
+    await insertReply(database.db, stored);
+    const a = reply(ticketId, { message: 'a' });
+    const b = reply(ticketId, { message: 'b' });
+    const outcomes = await insertReplies(database.db, [
+      a,
+      b,
+      { ...a, replyUid: randomUUID(), message: 'a again' },
+      { ...stored, replyUid: randomUUID() },
+    ]);
+    expect(outcomes).toEqual(['inserted', 'inserted', 'duplicate', 'duplicate']);
+    expect((await findReply(database.db, a.replyUid))?.message).toBe('a');
+    expect(await repliesWithKey(a.dedupeKey)).toBe(1);
+    expect(await repliesWithKey(stored.dedupeKey)).toBe(1);
+  });
+
+  it("sets each ticket's status from its last reply in the batch and its last reply time from the latest", async () => {
+    const [first, second] = [await newTicket(), await newTicket()];
+    const late = new Date('2030-07-01T00:00:00.000Z');
+    await insertReplies(database.db, [
+      reply(second, { ticketStatus: 'Answered', createdAt: new Date('2030-06-01T00:00:00.000Z') }),
+      reply(first, { ticketStatus: 'Answered', createdAt: late }),
+      reply(first, {
+        ticketStatus: 'Customer-Reply',
+        createdAt: new Date('2030-01-01T00:00:00.000Z'),
+      }),
+      reply(second, { ticketStatus: 'Customer-Reply', createdAt: late }),
+    ]);
+    expect(await ticketRow(first)).toEqual({ status: 'Customer-Reply', last_reply_at: late });
+    expect(await ticketRow(second)).toEqual({ status: 'Customer-Reply', last_reply_at: late });
+  });
+
+  it("stores each reply's attachments in order and its ticket's custom fields, the batch's last value winning", async () => {
+    const ticketId = await newTicket();
+    const sha256 = 'a'.repeat(64);
+    await database.db('attachment_blobs').insert({
+      sha256,
+      upload_id: randomUUID(),
+      size: 0,
+      content_type: 'text/plain',
+    });
+    const fieldId = await insertId('custom_fields', {
+      department_id: rows.departmentId,
+      name: 'Domain',
+      type: 'text',
+    });
+    const attachment = (name: string) => ({
+      storedName: `000001_${name}`,
+      originalName: name,
+      sha256,
+    });
+    const one = reply(ticketId, {
+      attachments: [attachment('a.txt'), attachment('b.txt')],
+      customFields: [{ fieldId: fieldId, value: 'first.example' }],
+    });
+    const two = reply(ticketId, {
+      attachments: [attachment('c.txt')],
+      customFields: [{ fieldId: fieldId, value: 'second.example' }],
+    });
+    const copy = {
+      ...one,
+      replyUid: randomUUID(),
+      customFields: [{ fieldId: fieldId, value: 'copy.example' }],
+    };
+    expect(await insertReplies(database.db, [one, two, copy])).toEqual([
+      'inserted',
+      'inserted',
+      'duplicate',
+    ]);
+    const names = await database
+      .db('reply_attachments as a')
+      .join('ticket_replies as r', 'r.id', 'a.reply_id')
+      .where('r.ticket_id', ticketId)
+      .orderBy(['r.id', 'a.position'])
+      .select('r.reply_uid', 'a.position', 'a.original_name');
+    expect(names).toEqual([
+      { reply_uid: one.replyUid, position: 0, original_name: 'a.txt' },
+      { reply_uid: one.replyUid, position: 1, original_name: 'b.txt' },
+      { reply_uid: two.replyUid, position: 0, original_name: 'c.txt' },
+    ]);
+    expect(
+      await database
+        .db('custom_field_values')
+        .where({ ticket_id: ticketId })
+        .select('field_id', 'value'),
+    ).toEqual([{ field_id: fieldId, value: 'second.example' }]);
+  });
+
+  it('stores a lone UTF-16 surrogate as U+FFFD, as a bound parameter did', async () => {
+    const ticketId = await newTicket();
+    const lone = reply(ticketId, { message: 'broken \ud800 emoji' });
+    expect(await insertReplies(database.db, [lone, reply(ticketId)])).toEqual([
+      'inserted',
+      'inserted',
+    ]);
+    expect((await findReply(database.db, lone.replyUid))?.message).toBe('broken \ufffd emoji');
+  });
+
+  it('stores nothing of a batch when one of its replies is refused', async () => {
+    const ticketId = await newTicket();
+    const good = reply(ticketId, { ticketStatus: 'Answered' });
+    const stray = reply(ticketId, { contactId: rows.otherContactId });
+    await expect(insertReplies(database.db, [good, stray])).rejects.toMatchObject({
+      code: '23503',
+    });
+    expect(await repliesWithKey(good.dedupeKey)).toBe(0);
     expect(await ticketRow(ticketId)).toEqual({ status: 'Open', last_reply_at: null });
   });
 });

@@ -1,5 +1,6 @@
 import { allOk, batchCalls } from '@ticketflow/batch';
 import type { Db } from './connect.ts';
+import { queryPrepared, type PreparedStatement } from './prepared.ts';
 
 /** How producers name a ticket: its id, or its public number (WHMCS `tid`). */
 export type TicketRef = { id: number } | { num: string };
@@ -79,6 +80,12 @@ export async function getTicketDetail(db: Db, ref: TicketRef): Promise<TicketDet
   );
 }
 
+const FIND_TICKETS: PreparedStatement = {
+  name: 'ticketflow_find_tickets',
+  text: `SELECT id, tid, department_id, client_id, status FROM tickets
+    WHERE id = ANY($1::int[]) OR tid = ANY($2::text[])`,
+};
+
 /** Many tickets in one query: by id or by number, answered in the order asked. */
 export async function findTickets(
   db: Db,
@@ -86,12 +93,13 @@ export async function findTickets(
 ): Promise<Array<TicketSummary | undefined>> {
   const ids = refs.flatMap((r) => ('id' in r ? [r.id] : []));
   const nums = refs.flatMap((r) => ('num' in r ? [r.num] : []));
-  const rows = await db('tickets')
-    .select<
-      { id: number; tid: string; department_id: number; client_id: number | null; status: string }[]
-    >('id', 'tid', 'department_id', 'client_id', 'status')
-    .whereIn('id', ids)
-    .orWhereIn('tid', nums);
+  const rows = await queryPrepared<{
+    id: number;
+    tid: string;
+    department_id: number;
+    client_id: number | null;
+    status: string;
+  }>(db, FIND_TICKETS, [ids, nums]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const byNum = new Map(rows.map((r) => [r.tid, r]));
   return refs.map((ref) => {
