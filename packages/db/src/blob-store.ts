@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
 import type { Db } from './connect.ts';
+import { queryPrepared, type PreparedStatement } from './prepared.ts';
 
 /** A stored blob: content-addressed, so identical bytes are one blob. */
 export interface StoredBlob {
@@ -34,6 +35,33 @@ const CHUNK_BYTES = 256 * 1024;
 /** What file-type needs to recognise every format it knows. */
 const SNIFF_BYTES = 4100;
 
+/**
+ * Ends an upload in one statement (one commit): an existing blob with these bytes wins and is
+ * touched, so the sweeper stays off it while the reply that now points at it is queued; else
+ * the last chunk and the blob row are stored. Identical bytes, the common case of a signature
+ * or logo attached to every reply, then cost one small update and no chunk write at all.
+ */
+const FINISH_UPLOAD: PreparedStatement = {
+  name: 'ticketflow_finish_upload',
+  text: `
+WITH existing AS (
+  UPDATE attachment_blobs SET created_at = now() WHERE sha256 = $1
+  RETURNING upload_id, content_type
+), chunk AS (
+  INSERT INTO attachment_chunks (upload_id, seq, bytes)
+  SELECT $2::uuid, $3::int, $4::bytea
+  WHERE $4::bytea IS NOT NULL AND NOT EXISTS (SELECT 1 FROM existing)
+  RETURNING seq
+), created AS (
+  INSERT INTO attachment_blobs (sha256, upload_id, size, content_type)
+  SELECT $1, $2::uuid, $5::bigint, $6 WHERE NOT EXISTS (SELECT 1 FROM existing)
+  ON CONFLICT (sha256) DO UPDATE SET created_at = now()
+  RETURNING upload_id, content_type
+)
+SELECT upload_id, content_type, EXISTS (SELECT 1 FROM chunk) AS wrote
+FROM (SELECT * FROM existing UNION ALL SELECT * FROM created) AS blob`,
+};
+
 export function createPgBlobStore(db: Db): BlobStore {
   const deleteUpload = (uploadId: string) =>
     db('attachment_chunks').where({ upload_id: uploadId }).delete();
@@ -49,7 +77,6 @@ export function createPgBlobStore(db: Db): BlobStore {
       const head: Uint8Array[] = [];
       let headBytes = 0;
       const flush = async () => {
-        if (pendingBytes === 0) return;
         const bytes = Buffer.concat(pending);
         pending = [];
         pendingBytes = 0;
@@ -70,21 +97,27 @@ export function createPgBlobStore(db: Db): BlobStore {
             pending.push(slice);
             pendingBytes += slice.length;
             at += slice.length;
+            // Full chunks go out as they fill; a last partial one goes with the blob row below.
             if (pendingBytes === CHUNK_BYTES) await flush();
           }
         }
-        await flush();
         const sha256 = hash.digest('hex');
         const contentType = await sniffContentType(Buffer.concat(head), size > headBytes);
-        // An existing blob with these bytes wins; touching its created_at keeps the sweeper off
-        // it while the reply that now points at it is still queued.
-        const [row] = await db('attachment_blobs')
-          .insert({ sha256, upload_id: uploadId, size, content_type: contentType })
-          .onConflict('sha256')
-          .merge({ created_at: db.fn.now() })
-          .returning<{ upload_id: string; content_type: string }[]>(['upload_id', 'content_type']);
-        if (row && row.upload_id !== uploadId) await deleteUpload(uploadId);
-        return { sha256, size, contentType: row?.content_type ?? contentType };
+        const [row] = await queryPrepared<{
+          upload_id: string;
+          content_type: string;
+          wrote: boolean;
+        }>(db, FINISH_UPLOAD, [
+          sha256,
+          uploadId,
+          seq,
+          pendingBytes > 0 ? Buffer.concat(pending) : null,
+          size,
+          contentType,
+        ]);
+        // Another upload's blob serves these bytes: what this one stored is not needed.
+        if (row!.upload_id !== uploadId && (seq > 0 || row!.wrote)) await deleteUpload(uploadId);
+        return { sha256, size, contentType: row!.content_type };
       } catch (error) {
         await deleteUpload(uploadId).catch(() => undefined);
         throw error;
