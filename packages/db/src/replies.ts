@@ -77,12 +77,16 @@ export async function insertReplies(
 
 /**
  * PostgreSQL text cannot hold a lone UTF-16 surrogate; bound as a parameter it became U+FFFD
- * on the way, and in JSON it must too (JSON.stringify would write an escape PostgreSQL refuses).
+ * on the way, and in JSON it must too: JSON.stringify writes it as a `\udXXX` escape, which
+ * PostgreSQL refuses. Only JSON with such an escape (or a backslash before "ud") is redone.
  */
 function toJson(rows: object[]): string {
-  return JSON.stringify(rows, (_key, value: unknown) =>
-    typeof value === 'string' ? value.toWellFormed() : value,
-  );
+  const json = JSON.stringify(rows);
+  return json.includes('\\ud') ? JSON.stringify(rows, wellFormed) : json;
+}
+
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.toWellFormed() : value;
 }
 
 /**
