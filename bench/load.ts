@@ -60,6 +60,8 @@ export async function measureLoadCold(
 }
 
 function fire(target: Target, durationS: number): Promise<autocannon.Result> {
+  const { uniqueAt, body } = target.payload;
+  let sent = 0;
   return autocannon({
     url: target.url,
     method: 'POST',
@@ -69,7 +71,21 @@ function fire(target: Target, durationS: number): Promise<autocannon.Result> {
       authorization: `Bearer ${target.token}`,
       'content-type': target.payload.contentType,
     },
-    body: target.payload.body,
+    body,
+    // A fresh copy with its own counter per request, for payloads that must never repeat.
+    ...(uniqueAt === undefined
+      ? {}
+      : {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => {
+                const unique = Buffer.from(body);
+                unique.write(`${process.pid}:${++sent}`.padEnd(24, '.'), uniqueAt, 'latin1');
+                return { ...request, body: unique };
+              },
+            },
+          ],
+        }),
     // Bounded: a stuck server ends the run with timeouts instead of hanging the bench.
     timeout: 10,
   });

@@ -23,6 +23,8 @@ export const REPLY_PATH = '/api/v2/add-ticket-reply';
 export interface Payload {
   contentType: string;
   body: Buffer;
+  /** Where the load generator writes a per-request counter, so no two bodies are alike. */
+  uniqueAt?: number;
 }
 
 /** What PHP's http_build_query sends (spaces as `+`, as URLSearchParams writes them). */
@@ -69,7 +71,11 @@ export function pdfBytes(size: number): Buffer {
  * What PHP curl or browser FormData sends: the same fields as the urlencoded body, and with
  * `fileBytes` one `attachments[]` file part (then no text `attachments`, as those clients do).
  */
-export function multipartPayload(ticketId: number, fileBytes = 0): Payload {
+export function multipartPayload(
+  ticketId: number,
+  fileBytes = 0,
+  { uniqueFile = false } = {},
+): Payload {
   const parts = [
     textPart('ticketid', String(ticketId)),
     textPart('message', MESSAGE),
@@ -77,17 +83,21 @@ export function multipartPayload(ticketId: number, fileBytes = 0): Payload {
     textPart('customfields', ''),
   ];
   const chunks: Buffer[] = [Buffer.from(parts.join(''))];
+  let fileAt: number | undefined;
   if (fileBytes > 0) {
-    chunks.push(
-      Buffer.from(fileHead('attachments[]', 'invoice-2291.pdf', 'application/pdf')),
-      pdfBytes(fileBytes),
-      Buffer.from('\r\n'),
-    );
+    chunks.push(Buffer.from(fileHead('attachments[]', 'invoice-2291.pdf', 'application/pdf')));
+    fileAt = chunks.reduce((n, c) => n + c.length, 0);
+    chunks.push(pdfBytes(fileBytes), Buffer.from('\r\n'));
   } else {
     chunks.push(Buffer.from(textPart('attachments', '[]')));
   }
   chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
-  return { contentType: `multipart/form-data; boundary=${BOUNDARY}`, body: Buffer.concat(chunks) };
+  return {
+    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    body: Buffer.concat(chunks),
+    // Past the `%PDF-1.7` magic, so every variant still sniffs as a PDF.
+    ...(uniqueFile && fileAt !== undefined ? { uniqueAt: fileAt + 16 } : {}),
+  };
 }
 
 /**

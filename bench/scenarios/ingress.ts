@@ -139,4 +139,12 @@ export const ingressScenarios: Scenario[] = [
     payload: (ticketId) => multipartPayload(ticketId, 100 * KiB),
     baselines: ['b', 'm'],
   }),
+  // The same file in every request is what a signature or logo does: Ticketflow stores it once.
+  // New bytes in every request show what staging a file costs when nothing is deduplicated.
+  ingressScenario({
+    id: 'ingress-multipart-new-file',
+    title: 'ingress multipart, 100 KiB file, new bytes each request',
+    payload: (ticketId) => multipartPayload(ticketId, 100 * KiB, { uniqueFile: true }),
+    baselines: ['b', 'm'],
+  }),
 ];
