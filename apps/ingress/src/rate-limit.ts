@@ -38,9 +38,15 @@ export function createRateLimiter(redis: Redis, prefix: string) {
       for (const [key, count] of runs) pipeline.incrby(key, count).pexpire(key, WINDOW_MS + 1000);
       const results = await pipeline.exec();
       // What each key counted before this run; a request's count adds its place in the run.
+      // A count Redis could not give (aborted MULTI, a key that is not a counter) fails the
+      // batch, which answers 503: a limit that cannot be counted is not waved through.
       const before = new Map<string, number>();
       [...runs].forEach(([key, count], i) => {
-        before.set(key, Number(results?.[i * 2]?.[1] ?? count) - count);
+        const [error, total] = results?.[i * 2] ?? [new Error('the rate-limit count is missing')];
+        if (error || typeof total !== 'number') {
+          throw error ?? new Error(`the rate-limit count of ${key} is not a number`);
+        }
+        before.set(key, total - count);
       });
       return requests.map(({ rules, now }, r): Settled<Record<string, string>> => {
         const counts = places[r]!.map(({ key, place }) => before.get(key)! + place);

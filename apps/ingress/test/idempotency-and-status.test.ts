@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { REPLY_JOB, REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { answerOf, postForm, type Answer } from './answers.ts';
 import { startStack, type TestStack } from './stack.ts';
@@ -523,6 +524,28 @@ describe('rate limits', () => {
     expect(answers.filter((a) => a.status === 429)).toHaveLength(3);
     expect(await jobsWhere(idle, (job) => 'id' in job.ticket && job.ticket.id === ticket.id)).toBe(
       3,
+    );
+  });
+
+  it('answers 503 and enqueues nothing when Redis cannot count the limit (a key that is not a counter)', async () => {
+    const ticket = await freshTicket(idle);
+    await awayFromWindowEdge();
+    const sub = `client-${idle.seed.clientId}-broken-counter`;
+    const token = idle.token({ role: 'client', sub, clientid: idle.seed.clientId });
+    const redis = new Redis(idle.config.redisUrl);
+    onTestFinished(() => void redis.quit());
+    const window = Math.floor(Date.now() / 60_000);
+    await redis.set(
+      `${idle.config.queuePrefix}:ratelimit:token:${sub}:${window}`,
+      'x',
+      'PX',
+      60_000,
+    );
+    const answer = await post(idle, token, { ticketid: String(ticket.id), message: 'counted?' });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ result: 'error' });
+    expect(await jobsWhere(idle, (job) => 'id' in job.ticket && job.ticket.id === ticket.id)).toBe(
+      0,
     );
   });
 

@@ -63,8 +63,13 @@ FROM (SELECT * FROM existing UNION ALL SELECT * FROM created) AS blob`,
 };
 
 export function createPgBlobStore(db: Db): BlobStore {
+  // Never the chunks of a blob row: an upload whose last statement committed but whose answer
+  // was lost (a dropped connection) must keep its bytes.
   const deleteUpload = (uploadId: string) =>
-    db('attachment_chunks').where({ upload_id: uploadId }).delete();
+    db('attachment_chunks')
+      .where({ upload_id: uploadId })
+      .whereNotExists(db('attachment_blobs').where({ upload_id: uploadId }))
+      .delete();
 
   return {
     async write(source, maxBytes, tooLarge) {

@@ -135,8 +135,9 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     // Closing BullMQ objects waits on Redis; with Redis down that would never end.
     for (const close of closers) await settleWithin(CLOSE_STEP_MS, close());
     for (const connection of connections) connection.disconnect();
-    // An abandoned job still holds a pooled connection that destroy() would wait for; PostgreSQL
-    // rolls that transaction back when this process exits.
+    // An abandoned job still holds a pooled connection that destroy() would wait for. Its
+    // statement ends when this process exits: rolled back, or committed if PostgreSQL finishes
+    // it before noticing; the re-run then finds the reply stored (dedupe key).
     await settleWithin(CLOSE_STEP_MS, db.destroy());
     logger.info('stopped');
     process.exit(0);
