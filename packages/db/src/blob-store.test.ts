@@ -182,6 +182,17 @@ describe('writing and reading', () => {
     expect((await blobs.read(stored.sha256))?.equals(bytes)).toBe(true);
   });
 
+  it('refuses to read a blob whose chunks are missing instead of answering fewer bytes', async () => {
+    const sha256 = 'b'.repeat(64);
+    await db('attachment_blobs').insert({
+      sha256,
+      upload_id: randomUUID(),
+      size: 10,
+      content_type: 'text/plain',
+    });
+    await expect(blobs.read(sha256)).rejects.toThrow(`blob ${sha256} is incomplete: 0 of 10 bytes`);
+  });
+
   it('answers undefined for a hash it never stored', async () => {
     expect(await blobs.read('0'.repeat(64))).toBeUndefined();
   });

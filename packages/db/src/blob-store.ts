@@ -130,18 +130,20 @@ export function createPgBlobStore(db: Db): BlobStore {
     },
 
     async read(sha256) {
-      const rows = await db('attachment_chunks as c')
-        .join('attachment_blobs as b', 'b.upload_id', 'c.upload_id')
-        .where('b.sha256', sha256)
-        .orderBy('c.seq')
-        .select<{ bytes: Buffer }[]>('c.bytes');
-      if (rows.length === 0) {
-        const empty = await db('attachment_blobs')
-          .where({ sha256 })
-          .first<{ size: string } | undefined>('size');
-        return empty ? Buffer.alloc(0) : undefined;
+      const blob = await db('attachment_blobs')
+        .where({ sha256 })
+        .first<{ upload_id: string; size: string } | undefined>('upload_id', 'size');
+      if (!blob) return undefined;
+      const rows = await db('attachment_chunks')
+        .where({ upload_id: blob.upload_id })
+        .orderBy('seq')
+        .select<{ bytes: Buffer }[]>('bytes');
+      const bytes = Buffer.concat(rows.map((r) => r.bytes));
+      // Never hand out a truncated file as if it were whole.
+      if (bytes.length !== Number(blob.size)) {
+        throw new Error(`blob ${sha256} is incomplete: ${bytes.length} of ${blob.size} bytes`);
       }
-      return Buffer.concat(rows.map((r) => r.bytes));
+      return bytes;
     },
 
     async sweep(olderThanMs) {
