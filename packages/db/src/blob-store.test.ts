@@ -341,6 +341,14 @@ describe('sweep', () => {
     expect(await chunkUploadIds()).toEqual([]);
   });
 
+  it('leaves a blob touched within the last minute as it is when the same bytes come again (no write)', async () => {
+    const bytes = randomBytes(1000);
+    const first = await blobs.write(bytes, NO_LIMIT, tooLarge);
+    const createdAt = (await blobRow(first.sha256))!.created_at.getTime();
+    await Promise.all(Array.from({ length: 5 }, () => blobs.write(bytes, NO_LIMIT, tooLarge)));
+    expect((await blobRow(first.sha256))!.created_at.getTime()).toBe(createdAt);
+  });
+
   it('keeps an old blob that a new write deduped onto, since a queued reply now needs it', async () => {
     const bytes = randomBytes(CHUNK + 10);
     const old = await blobs.write(bytes, NO_LIMIT, tooLarge);

@@ -36,17 +36,26 @@ const CHUNK_BYTES = 256 * 1024;
 const SNIFF_BYTES = 4100;
 
 /**
- * Ends an upload in one statement (one commit): an existing blob with these bytes wins and is
- * touched, so the sweeper stays off it while the reply that now points at it is queued; else
- * the last chunk and the blob row are stored. Identical bytes, the common case of a signature
- * or logo attached to every reply, then cost one small update and no chunk write at all.
+ * Ends an upload in one statement (one commit): an existing blob with these bytes wins, else
+ * the last chunk and the blob row are stored. The winner's `created_at` is what keeps the
+ * sweeper (grace ≥ 1 h) off it while the reply now pointing at it is queued, so it is moved
+ * forward, but at most once a minute: a logo or signature attached to every reply would
+ * otherwise have every concurrent upload queue on that one row's lock and commit. A blob
+ * touched within the minute is only read, so identical bytes then cost no write at all.
  */
 const FINISH_UPLOAD: PreparedStatement = {
   name: 'ticketflow_finish_upload',
   text: `
-WITH existing AS (
-  UPDATE attachment_blobs SET created_at = now() WHERE sha256 = $1
+WITH found AS (
+  SELECT upload_id, content_type, created_at FROM attachment_blobs WHERE sha256 = $1
+), touched AS (
+  UPDATE attachment_blobs SET created_at = now()
+  WHERE sha256 = $1 AND created_at < now() - interval '1 minute'
   RETURNING upload_id, content_type
+), existing AS (
+  SELECT upload_id, content_type FROM touched
+  UNION ALL
+  SELECT upload_id, content_type FROM found WHERE created_at >= now() - interval '1 minute'
 ), chunk AS (
   INSERT INTO attachment_chunks (upload_id, seq, bytes)
   SELECT $2::uuid, $3::int, $4::bytea
