@@ -1,2 +1,2 @@
-export { startReplyWorker, type ReplyWorker, type ReplyWorkerOptions } from './reply-worker.ts';
-export { startMaintenanceWorker, type MaintenanceWorkerOptions } from './maintenance-worker.ts';
+export { startReplyWorker, type ReplyWorker } from './reply-worker.ts';
+export { startMaintenanceWorker } from './maintenance-worker.ts';

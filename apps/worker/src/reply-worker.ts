@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { REPLY_QUEUE } from '@ticketflow/contract';
+import { settleWithin } from '@ticketflow/queue';
 import { recordDeadLetter } from '@ticketflow/db';
 import { createReplyProcessor, type ReplyProcessorDeps } from './process-reply.ts';
 
@@ -63,13 +64,14 @@ export function startReplyWorker(options: ReplyWorkerOptions): ReplyWorker {
   return {
     worker,
     async close(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
-      clearTimeout(timer);
-      if (outcome === 'closed') return 'drained';
+      let drained = false;
+      await settleWithin(
+        timeoutMs,
+        worker.close().then(() => {
+          drained = true;
+        }),
+      );
+      if (drained) return 'drained';
       // Not worker.close(true): once close() has begun, BullMQ returns that same pending promise,
       // which waits for the very jobs being abandoned. Stop waiting; their locks lapse and
       // another worker re-runs them (the dedupe key keeps that safe).

@@ -1,1 +1,1 @@
-export { batchCalls, allOk, type Settled, type BatchOptions } from './batch-calls.ts';
+export { batchCalls, allOk, type Settled } from './batch-calls.ts';

@@ -8,7 +8,6 @@ export {
   getTicketDetail,
   type TicketRef,
   type TicketSummary,
-  type TicketDetail,
 } from './tickets.ts';
 export {
   insertReply,
@@ -19,13 +18,12 @@ export {
   type InsertOutcome,
   type StoredReply,
 } from './replies.ts';
-export { recordDeadLetter, findDeadLetter, type DeadLetter } from './dead-letters.ts';
+export { recordDeadLetter, findDeadLetter } from './dead-letters.ts';
 export { seedDemo, type DemoSeed } from './seed-demo.ts';
 export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   releaseIdempotencyKey,
-  type IdempotencyClaim,
 } from './idempotency-keys.ts';
 export { listCustomFields, listCustomFieldValues } from './custom-fields.ts';
 export { createPgBlobStore, type BlobStore, type StoredBlob } from './blob-store.ts';

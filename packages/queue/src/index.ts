@@ -4,7 +4,6 @@ export {
   createReplyQueueEvents,
   replyJobOptions,
   type ReplyQueue,
-  type ReplyJobPolicy,
 } from './reply-queue.ts';
 export { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, scheduleBlobSweep } from './maintenance-queue.ts';
 export { settleWithin } from './settle-within.ts';
