@@ -5,10 +5,10 @@ import { REPLY_JOB, REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/c
 import { replyJobOptions } from '@ticketflow/queue';
 import { MESSAGE } from './payloads.ts';
 import { sleep } from './processes.ts';
-import type { BenchStack } from './stack.ts';
+import { PRODUCT_DEFAULTS, type BenchStack } from './stack.ts';
 
 /** The product's defaults (TICKETFLOW_REPLY_ATTEMPTS / _BACKOFF_MS): every filled job uses them. */
-const JOB_OPTIONS = replyJobOptions({ attempts: 6, backoffMs: 1000 });
+const JOB_OPTIONS = replyJobOptions(PRODUCT_DEFAULTS.worker);
 const FILL_BATCH = 1000;
 /** States a job passes through before it is finished; the queue has drained when all are 0. */
 const UNFINISHED: JobType[] = ['wait', 'active', 'prioritized', 'waiting-children'];

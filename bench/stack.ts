@@ -6,7 +6,7 @@ import type { DemoSeed } from '@ticketflow/db';
 import { signToken } from '@ticketflow/ingress';
 
 /** The product's own defaults, which both sides of every worker ratio run with. */
-const PRODUCT_DEFAULTS = parseConfig({});
+export const PRODUCT_DEFAULTS = parseConfig({});
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -92,6 +92,8 @@ export async function createStack(): Promise<BenchStack> {
         // Explicit, so the baselines read the very values the product defaults to.
         TICKETFLOW_WORKER_CONCURRENCY: String(PRODUCT_DEFAULTS.worker.concurrency),
         TICKETFLOW_DB_POOL_MAX: String(PRODUCT_DEFAULTS.dbPoolMax),
+        TICKETFLOW_REPLY_ATTEMPTS: String(PRODUCT_DEFAULTS.worker.attempts),
+        TICKETFLOW_REPLY_BACKOFF_MS: String(PRODUCT_DEFAULTS.worker.backoffMs),
         LOG_LEVEL: 'info',
       }),
       close,

@@ -6,6 +6,7 @@ import jwt from 'jsonwebtoken';
 import multer from 'multer';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { replyJobOptions } from '@ticketflow/queue';
 import { env } from './env.ts';
 
 // A KeyObject, built once: given a string, jsonwebtoken 9 first tries (and fails) to parse it
@@ -15,13 +16,11 @@ const audience = env('TICKETFLOW_JWT_AUDIENCE');
 const queue = new Queue('replies', {
   connection: new Redis(env('REDIS_URL')),
   prefix: env('TICKETFLOW_QUEUE_PREFIX'),
-  // The same retry and retention options as packages/queue/src/reply-queue.ts.
-  defaultJobOptions: {
-    attempts: 6,
-    backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
-    removeOnComplete: { count: 1000, age: 3600 },
-    removeOnFail: { age: 30 * 24 * 3600 },
-  },
+  // The product's retry and retention options, with the attempts and backoff the bench gives it.
+  defaultJobOptions: replyJobOptions({
+    attempts: Number(env('TICKETFLOW_REPLY_ATTEMPTS')),
+    backoffMs: Number(env('TICKETFLOW_REPLY_BACKOFF_MS')),
+  }),
 });
 
 const app = express();

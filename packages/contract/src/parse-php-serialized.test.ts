@@ -259,7 +259,6 @@ describe('parsePhpSerializedArray against prototype pollution', () => {
       expect(pairs).toEqual([[key, 'x']]);
       expect(Array.isArray(pairs[0])).toBe(true);
       expect(Object.getPrototypeOf(pairs[0])).toBe(Array.prototype);
-      expect(({} as Record<string, unknown>).x).toBeUndefined();
     },
   );
 
