@@ -17,7 +17,8 @@ import {
   uploadMemoryScenario,
 } from './scenarios/memory.ts';
 import { workerScenario } from './scenarios/worker.ts';
-import { createStack, deleteKeys, type BenchStack } from './stack.ts';
+import { deleteKeys } from '@ticketflow/testing/redis';
+import { createStack, type BenchStack } from './stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

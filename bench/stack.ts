@@ -1,6 +1,7 @@
 import { parseConfig } from '@ticketflow/config';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteKeys } from '@ticketflow/testing/redis';
 import { createDb, ensureDatabase, migrateLatest, seedDemo, type Db } from '@ticketflow/db';
 import type { DemoSeed } from '@ticketflow/db';
 import { signToken } from '@ticketflow/ingress';
@@ -102,16 +103,6 @@ export async function createStack(): Promise<BenchStack> {
     await close();
     throw error;
   }
-}
-
-/** SCAN + UNLINK of every key matching `pattern`: never KEYS, never FLUSHDB on a shared Redis. */
-export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 async function dropDatabase(name: string): Promise<void> {

@@ -8,7 +8,7 @@ import {
 } from '../payloads.ts';
 import type { Program } from '../processes.ts';
 import { inRoundOrder, median, ratioRow, type Row, type Scenario, type Target } from '../rounds.ts';
-import { deleteKeys } from '../stack.ts';
+import { deleteKeys } from '@ticketflow/testing/redis';
 import { BASELINES, baselineProgram, type BaselineKey } from './baselines.ts';
 
 const KiB = 1024;

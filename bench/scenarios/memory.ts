@@ -2,7 +2,7 @@ import { countRows, fillQueue, openQueue, waitForDrain } from '../jobs.ts';
 import { multipartPayload, postLargeUpload, REPLY_PATH } from '../payloads.ts';
 import { memoryOf, sleep, type Program } from '../processes.ts';
 import { inRoundOrder, ratioRow, type Scenario } from '../rounds.ts';
-import { deleteKeys } from '../stack.ts';
+import { deleteKeys } from '@ticketflow/testing/redis';
 import { BASELINES, baselineProgram } from './baselines.ts';
 
 const KiB = 1024;

@@ -11,13 +11,21 @@ export function uniquePrefix(): string {
 export async function deletePrefix(prefix: string): Promise<void> {
   const redis = new Redis(redisUrl());
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}:*`);
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * SCAN + UNLINK of every key matching `pattern`: never KEYS, never FLUSHDB on a shared Redis.
+ * Free of vitest (`@ticketflow/testing/redis`), so the bench uses it too.
+ */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }
