@@ -9,7 +9,8 @@ import { countJobs, countReplies } from './stack-counts.ts';
 /**
  * Attachments end to end (API.md §3 limits, §6 shapes and names, §9 job contract): every shape
  * a client sends, over a real socket, read back byte for byte through get-ticket-attachment;
- * every refusal with its contract error and nothing left behind once the sweeper has run.
+ * every refusal with its contract error, no chunk of the refused upload left behind, and no
+ * blob either once the sweeper has run.
  */
 
 /** Replies within a minute go well past the per-ticket rate limit; it has its own tests. */
@@ -149,7 +150,11 @@ async function leftovers(on = stack) {
   return { blobs: Number(blobs.n), chunks: Number(chunks.n) };
 }
 
-/** Asserts the contract's error, and that no reply, no job and (after a sweep) no blob remain. */
+/**
+ * Asserts the contract's error, and that no reply, no job and no chunk of an upload cut short
+ * remain before any sweep (the refused request cleans those up itself), nor (after a sweep) any
+ * blob: staged blobs are never deleted in place, identical bytes may serve another reply.
+ */
 async function expectRefused(
   answer: Answer,
   before: Awaited<ReturnType<typeof counts>>,
@@ -161,6 +166,11 @@ async function expectRefused(
   if (typeof expected.message === 'string') expect(answer.body.message).toBe(expected.message);
   else expect(String(answer.body.message)).toMatch(expected.message);
   expect(await counts(on)).toEqual(before);
+  // No sweep first: the cleanup runs as the answer goes out, so poll briefly, but chunks that
+  // only the sweeper would remove fail this. Earlier refusals' were swept by the call below.
+  await expect
+    .poll(async () => (await leftovers(on)).chunks, { timeout: 2000, interval: 50 })
+    .toBe(0);
   const blobs = createPgBlobStore(on.database.db);
   // created_at is PostgreSQL's clock and the cutoff Node's: poll rather than trust one instant.
   await expect
@@ -567,6 +577,20 @@ describe('attachments that are refused, leaving nothing behind', () => {
       message: new RegExp(
         `^Attachment 2 \\(${JSON.stringify(name).replace(/\./g, '\\.')}\\): ${rule}`,
       ),
+    });
+  });
+
+  // Full 256 KiB chunks are stored as the part streams in, so 39 are in the database when the
+  // byte over the 10 MiB limit (the default) cuts the part off: the refusal must remove them.
+  it('refuses a file part one byte over 10 MiB, leaving none of its stored chunks', async () => {
+    const before = await counts();
+    const data = multipart();
+    addFile(data, 'attachments[]', fileOf('huge.pdf', 10 * 1024 * 1024 + 1));
+    const res = await post(data);
+    await expectRefused(res, before, {
+      status: 413,
+      code: 'payload_too_large',
+      message: 'Attachment 1 ("huge.pdf") exceeds the limit of 10 MiB',
     });
   });
 

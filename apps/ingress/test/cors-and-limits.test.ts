@@ -185,6 +185,7 @@ describe('body limits', () => {
   const bigMessage = 'x'.repeat(BODY_LIMIT + 100);
 
   it('answers 413 naming the limit to an urlencoded body over the limit', async () => {
+    const jobsBefore = await countJobs(stack);
     const answer = await send({
       headers: { ...auth(), 'content-type': 'application/x-www-form-urlencoded' },
       chunks: [
@@ -196,6 +197,8 @@ describe('body limits', () => {
     });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(BODY_TOO_LARGE);
+    // The worker stores asynchronously: a wrongly enqueued job shows in the queue at once.
+    expect(await countJobs(stack)).toBe(jobsBefore);
     expect(await countReplies(stack, { message: bigMessage })).toBe(0);
   });
 
@@ -222,6 +225,7 @@ describe('body limits', () => {
   });
 
   it('answers 413 naming the limit to a chunked urlencoded body that grows past the limit while streaming', async () => {
+    const jobsBefore = await countJobs(stack);
     const body = Buffer.from(
       new URLSearchParams({
         ticketid: String(stack.seed.ticketId),
@@ -234,6 +238,8 @@ describe('body limits', () => {
     });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(BODY_TOO_LARGE);
+    // The worker stores asynchronously: a wrongly enqueued job shows in the queue at once.
+    expect(await countJobs(stack)).toBe(jobsBefore);
     expect(await countReplies(stack, { message: bigMessage })).toBe(0);
   });
 
@@ -269,6 +275,7 @@ describe('body limits', () => {
 
   it('counts the message limit in UTF-8 bytes, not characters: 413 over it, accepted at it', async () => {
     const over = 'é'.repeat(MESSAGE_LIMIT / 2 + 1); // 514 characters, 1028 bytes
+    const jobsBefore = await countJobs(stack);
     const answer = await send({
       headers: { ...auth(), 'content-type': 'application/json' },
       chunks: [JSON.stringify({ ticketid: stack.seed.ticketId, message: over })],
@@ -279,6 +286,7 @@ describe('body limits', () => {
       message: 'message exceeds the limit of 1 KiB of UTF-8',
       code: 'payload_too_large',
     });
+    expect(await countJobs(stack)).toBe(jobsBefore);
     expect(await countReplies(stack, { message: over })).toBe(0);
 
     const atLimit = 'é'.repeat(MESSAGE_LIMIT / 2);
@@ -287,6 +295,8 @@ describe('body limits', () => {
       chunks: [JSON.stringify({ ticketid: stack.seed.ticketId, message: atLimit })],
     });
     expect(accepted.status).toBe(200);
+    // The same count sees the accepted reply's job: the refusal's check above can fail.
+    expect(await countJobs(stack)).toBe(jobsBefore + 1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerOf, type Answer } from './answers.ts';
 import { startStack, type TestStack } from './stack.ts';
+import { countJobs, countReplies } from './stack-counts.ts';
 
 /**
  * The contract suite of API.md §3: the same field sets, in every body encoding, to both
@@ -405,9 +406,28 @@ describe('PHP nested names and custom fields', () => {
           message: 'nested',
           attachments: [{ name: 'a.txt', data: 'aGk=' }],
         }),
+        { prefer: 'wait=10' },
       );
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ result: 'success' });
+      expect(answer.body).toMatchObject({ result: 'success', status: 'persisted' });
+      // Stored as exactly one attachment, a.txt holding "hi", not dropped or split.
+      expect(await listedReply(stack.seed.ticketId, answer.body.replyid)).toMatchObject({
+        message: 'nested',
+        attachments: [{ filename: 'a.txt', index: 0 }],
+      });
+      const query = new URLSearchParams({
+        relatedid: String(answer.body.replyid),
+        type: 'reply',
+        index: '0',
+      });
+      const file = await fetch(`${stack.url}/api/v2/get-ticket-attachment?${query.toString()}`, {
+        headers: { authorization: `Bearer ${stack.clientToken}` },
+      });
+      expect(await file.json()).toMatchObject({
+        result: 'success',
+        filename: expect.stringMatching(/^\d{6}_a\.txt$/) as unknown,
+        data: 'aGk=',
+      });
     },
   );
 
@@ -565,15 +585,9 @@ describe('the message "0"', () => {
 });
 
 describe('bodies that are not form, multipart or JSON', () => {
-  async function replyCount(): Promise<number> {
-    const [row] = await stack.database
-      .db('ticket_replies')
-      .count<{ count: string }[]>('* as count');
-    return Number(row!.count);
-  }
-
   it('answers 415 with the exact message to text/plain, and stores nothing', async () => {
-    const before = await replyCount();
+    const before = await countReplies(stack);
+    const jobsBefore = await countJobs(stack);
     const answer = await send('/api/v2/add-ticket-reply', stack.clientToken, {
       headers: { 'content-type': 'text/plain; charset=utf-8' },
       body: `ticketid=${stack.seed.ticketId}&message=hello`,
@@ -584,7 +598,9 @@ describe('bodies that are not form, multipart or JSON', () => {
       message: 'Unsupported Content-Type "text/plain"; send form, multipart or JSON',
       code: 'unsupported_content_type',
     });
-    expect(await replyCount()).toBe(before);
+    // The worker stores asynchronously: a wrongly enqueued job shows in the queue at once.
+    expect(await countJobs(stack)).toBe(jobsBefore);
+    expect(await countReplies(stack)).toBe(before);
   });
 
   it('answers text/plain on /includes/api.php with HTTP 200 and result=error, as WHMCS does', async () => {
@@ -601,7 +617,8 @@ describe('bodies that are not form, multipart or JSON', () => {
   });
 
   it('answers malformed JSON with 400 malformed_body', async () => {
-    const before = await replyCount();
+    const before = await countReplies(stack);
+    const jobsBefore = await countJobs(stack);
     const answer = await send('/api/v2/add-ticket-reply', stack.clientToken, {
       headers: { 'content-type': 'application/json' },
       body: `{"ticketid": ${stack.seed.ticketId}, "message": "unterminated`,
@@ -609,7 +626,8 @@ describe('bodies that are not form, multipart or JSON', () => {
     expect(answer.status).toBe(400);
     expect(answer.body).toMatchObject({ result: 'error', code: 'malformed_body' });
     expect(answer.body.message).toMatch(/^Malformed request body: invalid JSON/);
-    expect(await replyCount()).toBe(before);
+    expect(await countJobs(stack)).toBe(jobsBefore);
+    expect(await countReplies(stack)).toBe(before);
   });
 
   it('answers a JSON array instead of an object with 400 malformed_body', async () => {

@@ -164,7 +164,7 @@ const UNKNOWN_FIELD_REFUSAL: Refusal = {
   code: 'invalid_custom_field',
   message: "Custom field 7 does not exist for this ticket's department",
 };
-/** base64 of [{"name":"a.txt","data":"aGk="}]. */
+/** base64 of [{"name":"a.exe","data":"aGk="}]: one attachment whose extension is not allowed. */
 const ONE_ATTACHMENT = Buffer.from(JSON.stringify([{ name: 'a.exe', data: 'aGk=' }])).toString(
   'base64',
 );
@@ -495,6 +495,13 @@ describe('each error of API.md §4, on both endpoints', () => {
       'client',
       (s) => ({ ticketid: mine(s), message: 'x', status: 'Closed' }),
       forbidden('status requires a staff token'),
+    ],
+    [
+      'a 403 for a client token sending created',
+      'client',
+      // A valid date in the past: only who sends it is wrong.
+      (s) => ({ ticketid: mine(s), message: 'x', created: '2020-01-01 00:00:00' }),
+      forbidden('created requires a staff token'),
     ],
     [
       'a 403 for a client token sending the clientid of another client',
