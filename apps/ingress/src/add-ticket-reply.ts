@@ -210,8 +210,8 @@ async function waitForReply(
   replyid: string,
   seconds: number,
 ): Promise<string> {
-  const job = await deps.queue.getJob(replyJobId(replyid));
-  if (job && seconds > 0) {
+  const job = seconds > 0 ? await deps.queue.getJob(replyJobId(replyid)) : undefined;
+  if (job) {
     const events = await deps.queueEvents();
     await job.waitUntilFinished(events, seconds * 1000).catch(() => undefined);
   }

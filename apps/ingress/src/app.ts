@@ -14,7 +14,7 @@ import { createGetTicket } from './get-ticket.ts';
 import { createGetTicketAttachment } from './get-ticket-attachment.ts';
 import { createReadiness, liveness } from './health.ts';
 import type { Principal } from './principal.ts';
-import { createBodyReader, fieldsOf, uploadsOf } from './read-body.ts';
+import { createBodyReader, uploadsOf } from './read-body.ts';
 import { createReplyStatus } from './reply-status.ts';
 import { routeTable, type Route } from './routes.ts';
 import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
@@ -135,12 +135,12 @@ function serveRoute(
     } catch (error) {
       return next(error);
     }
-    readBody(req, res, (error?: unknown) => {
-      if (error) return next(error);
+    readBody(req, res, (error, fields) => {
+      if (error || !fields) return next(error);
       route
         .handler({
           principal,
-          fields: fieldsOf(res),
+          fields,
           uploads: uploadsOf(req),
           params: req.params as Record<string, string>,
           header: (name) => req.get(name),

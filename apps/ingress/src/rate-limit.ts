@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { batchCalls, type Settled } from '@ticketflow/batch';
-import { apiErrorWithHeaders } from '@ticketflow/contract';
+import { ApiError, apiErrorWithHeaders } from '@ticketflow/contract';
 import { isRedisReady } from '@ticketflow/queue';
 import { serviceUnavailable } from './error-response.ts';
 
@@ -65,7 +65,7 @@ export function createRateLimiter(redis: Redis, prefix: string) {
     try {
       return await countMany({ rules, now });
     } catch (error) {
-      if ((error as { name?: string }).name === 'ApiError') throw error;
+      if (error instanceof ApiError) throw error;
       throw serviceUnavailable('Redis is unreachable');
     }
   };

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import express from 'express';
 import multer from 'multer';
 import {
@@ -20,11 +20,6 @@ export interface BodyLimits extends AttachmentLimits {
 /** The file parts multer staged, in the order they arrived. */
 export function uploadsOf(req: Request): StagedUpload[] {
   return Array.isArray(req.files) ? (req.files as unknown as StagedUpload[]) : [];
-}
-
-/** The request's fields, whatever the encoding, on `res.locals.fields`. */
-export function fieldsOf(res: Response): FormMap {
-  return (res.locals as { fields?: FormMap }).fields ?? new Map();
 }
 
 /**
@@ -53,12 +48,14 @@ export function createBodyReader(limits: BodyLimits, blobs: BlobStore) {
     },
   }).any();
 
-  return function readBody(req: Request, res: Response, next: NextFunction): void {
+  /** Calls `next` with the request's fields, whatever the encoding, or with the error. */
+  return function readBody(
+    req: Request,
+    res: Response,
+    next: (error: unknown, fields?: FormMap) => void,
+  ): void {
     const query = parseForm(rawQuery(req.originalUrl));
-    const store = (body: FormMap) => {
-      (res.locals as { fields: FormMap }).fields = merge(query, body);
-      next();
-    };
+    const store = (body: FormMap) => next(undefined, merge(query, body));
     if (req.method !== 'POST') return store(new Map());
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limits.bodyBytes) return next(tooLarge(limits.bodyBytes));
