@@ -4,7 +4,7 @@ import { migrate } from './commands/migrate.ts';
 import { queues } from './commands/queues.ts';
 import { serve } from './commands/serve.ts';
 import { token, type TokenOptions } from './commands/token.ts';
-import { CliFailure, loadConfig } from './runtime.ts';
+import { loadConfig } from './runtime.ts';
 
 /** Exit codes of API.md §10: 0 ok, 1 a check failed, 2 usage error. */
 const EXIT_FAILED = 1;
@@ -59,8 +59,6 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
   }
-  process.stderr.write(
-    `ticketflow: ${error instanceof CliFailure ? error.message : String((error as Error).message ?? error)}\n`,
-  );
+  process.stderr.write(`ticketflow: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(EXIT_FAILED);
 }

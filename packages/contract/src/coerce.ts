@@ -3,7 +3,7 @@ import { apiError } from './errors.ts';
 import type { FormValue } from './form-value.ts';
 
 /** PostgreSQL `integer` ids top out here. */
-const MAX_ID = 2_147_483_647;
+export const MAX_ID = 2_147_483_647;
 
 /** A single text value; numbers are accepted as their decimal text (JSON bodies). */
 export function readText(field: string, value: FormValue): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { TICKET_NUMBER } from './coerce.ts';
+import { MAX_ID, TICKET_NUMBER } from './coerce.ts';
+import { MAX_CUSTOM_FIELD_BYTES } from './custom-fields.ts';
 
 /** Queue and job names producers use (API.md §9). */
 export const REPLY_QUEUE = 'replies';
@@ -10,7 +11,7 @@ export function replyJobId(replyid: string): string {
   return `reply-${replyid}`;
 }
 
-const id = z.number().int().min(1).max(2_147_483_647);
+const id = z.number().int().min(1).max(MAX_ID);
 /** PostgreSQL text cannot hold U+0000: refuse it at the contract, not in the worker's INSERT. */
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly the character refused here
 const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000)');
@@ -64,7 +65,12 @@ export const replyJobV1 = z.strictObject({
   /** When the reply was written; null means when it is persisted. */
   created: isoInstant.nullable(),
   customfields: z
-    .array(z.strictObject({ field: z.union([id, shortText]), value: text().max(65_536) }))
+    .array(
+      z.strictObject({
+        field: z.union([id, shortText]),
+        value: text().max(MAX_CUSTOM_FIELD_BYTES),
+      }),
+    )
     .max(100),
   attachments: z
     .array(attachment)
