@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { Payload } from './payloads.ts';
-import { cpuSecondsOf } from './processes.ts';
+import { perUnit, type CpuMeter, type CpuSplit } from './cpu.ts';
 
 /** One load shape for every side of every ratio: only the URL changes between them. */
 export const LOAD = { connections: 32, warmupS: 1, durationS: 5 };
@@ -17,8 +17,8 @@ export interface LoadFigures {
   p99Ms: number;
   ok: number;
   seconds: number;
-  /** With `serverPid`: the server's CPU time per answer, and its share of one core. */
-  cpuUsPerRequest?: number;
+  /** With a meter: CPU µs per answer by who spent it, and the server's share of one core. */
+  cpu?: CpuSplit;
   cpuShare?: number;
 }
 
@@ -34,20 +34,16 @@ export class InvalidRun extends Error {
 export async function measureLoad(
   label: string,
   target: Target,
-  serverPid?: number,
+  startMeter?: () => CpuMeter,
 ): Promise<LoadFigures> {
   await probe(label, target);
   if (LOAD.warmupS > 0) validate(`${label} (warm-up)`, await fire(target, LOAD.warmupS));
   // Where the time goes: a server at ~100 % of a core is CPU-bound, one well below waits on I/O.
-  const cpuBefore = serverPid ? cpuSecondsOf(serverPid) : 0;
+  const meter = startMeter?.();
   const figures = validate(label, await fire(target, LOAD.durationS));
-  if (!serverPid) return figures;
-  const cpu = cpuSecondsOf(serverPid) - cpuBefore;
-  return {
-    ...figures,
-    cpuUsPerRequest: (cpu * 1e6) / figures.ok,
-    cpuShare: cpu / figures.seconds,
-  };
+  if (!meter) return figures;
+  const spent = meter();
+  return { ...figures, cpu: perUnit(spent, figures.ok), cpuShare: spent.service / figures.seconds };
 }
 
 /** The load without warm-up (end to end: the stack is already warm, every request counts). */

@@ -100,7 +100,11 @@ const USER_HZ = 100;
 
 /** CPU seconds a process has used so far, all its threads, user and system. */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuSecondsIn(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** The same from the text of a `/proc/<pid>/stat` already read. */
+export function cpuSecondsIn(stat: string): number {
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;

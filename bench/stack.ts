@@ -5,6 +5,7 @@ import { deleteKeys } from '@ticketflow/testing/redis';
 import { createDb, ensureDatabase, migrateLatest, seedDemo, type Db } from '@ticketflow/db';
 import type { DemoSeed } from '@ticketflow/db';
 import { signToken } from '@ticketflow/ingress';
+import { redisPid, startCpuMeter, type CpuMeter } from './cpu.ts';
 
 /** The product's own defaults, which both sides of every worker ratio run with. */
 export const PRODUCT_DEFAULTS = parseConfig({});
@@ -27,6 +28,8 @@ export interface BenchStack {
   audience: string;
   /** A client token for the seeded ticket's client, used by every side of every ratio. */
   token: string;
+  /** Starts counting the CPU these processes, Redis, PostgreSQL and the load generator spend. */
+  cpuMeter(servicePids: readonly number[]): CpuMeter;
   /** A BullMQ prefix of its own for one process of one scenario. */
   prefix(label: string): string;
   /** The environment every child gets: product and baselines read the same variables. */
@@ -59,6 +62,7 @@ export async function createStack(): Promise<BenchStack> {
       t.text('message').notNullable();
       t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
     });
+    const redisProcess = await redisPid(redis);
     const secret = randomBytes(32).toString('hex');
     const audience = 'ticketflow';
     const token = signToken({
@@ -80,6 +84,7 @@ export async function createStack(): Promise<BenchStack> {
       secret,
       audience,
       token,
+      cpuMeter: (servicePids) => startCpuMeter(servicePids, redisProcess),
       prefix: (label) => `tfbench-${runId}-${label}-${randomBytes(3).toString('hex')}`,
       env: (prefix) => ({
         DATABASE_URL: databaseUrl,

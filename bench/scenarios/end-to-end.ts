@@ -1,4 +1,5 @@
 import { countRows, openQueue, settledWaiting, waitForDrain } from '../jobs.ts';
+import { CPU_SPLIT_LEGEND, cpuSplitNote, perUnit, type CpuSplit } from '../cpu.ts';
 import { LOAD, measureLoad, measureLoadCold } from '../load.ts';
 import { REPLY_PATH, urlencodedPayload } from '../payloads.ts';
 import { inRoundOrder, median, ratioRow, type Scenario } from '../rounds.ts';
@@ -18,7 +19,7 @@ export const endToEndScenario: Scenario = {
     const { stack } = ctx;
     const prefix = stack.prefix('e2e');
     const ingress = await ctx.start('e2e-ingress', { kind: 'ticketflow', mode: 'ingress' }, prefix);
-    await ctx.start('e2e-worker', { kind: 'ticketflow', mode: 'worker' }, prefix);
+    const worker = await ctx.start('e2e-worker', { kind: 'ticketflow', mode: 'worker' }, prefix);
     const queue = openQueue(stack.redis, prefix);
     const target = {
       url: ingress.url + REPLY_PATH,
@@ -29,26 +30,31 @@ export const endToEndScenario: Scenario = {
     const ingressAlone: number[] = [];
     const workerAlone: number[] = [];
     const together: number[] = [];
+    // CPU µs per reply by who spent it: together costs about the sum of the parts alone, and
+    // that sum against the two cores is what bounds the ratio.
+    const cpu = { ingress: [] as CpuSplit[], worker: [] as CpuSplit[], together: [] as CpuSplit[] };
     const steps = {
       async alone(round: number) {
         await queue.pause();
-        const load = await measureLoad(
-          `end-to-end ingress alone round ${round}`,
-          target,
-          ingress.pid,
+        const load = await measureLoad(`end-to-end ingress alone round ${round}`, target, () =>
+          stack.cpuMeter([ingress.pid]),
         );
         ingressAlone.push(load.rps);
+        cpu.ingress.push(load.cpu!);
         const jobs = await settledWaiting(queue);
         const before = await countRows(stack, REPLIES);
+        const meter = stack.cpuMeter([worker.pid]);
         const start = performance.now();
         await queue.resume();
         const end = await waitForDrain(queue);
+        cpu.worker.push(perUnit(meter(), jobs));
         const written = (await countRows(stack, REPLIES)) - before;
         if (written !== jobs) throw new Error(`${jobs} jobs drained but ${written} replies stored`);
         workerAlone.push(jobs / ((end - start) / 1000));
       },
       async together(round: number) {
         const before = await countRows(stack, REPLIES);
+        const meter = stack.cpuMeter([ingress.pid, worker.pid]);
         const start = performance.now();
         const load = await measureLoadCold(
           `end-to-end together round ${round}`,
@@ -56,7 +62,9 @@ export const endToEndScenario: Scenario = {
           LOAD.durationS,
         );
         const end = await waitForDrain(queue);
+        const spent = meter();
         const persisted = (await countRows(stack, REPLIES)) - before;
+        cpu.together.push(perUnit(spent, persisted));
         // Requests still in flight when the load stopped may have been accepted too.
         if (persisted < load.ok) throw new Error(`${load.ok} accepted but ${persisted} stored`);
         together.push(persisted / ((end - start) / 1000));
@@ -79,7 +87,9 @@ export const endToEndScenario: Scenario = {
           target: { on: 'ratio', op: '>=', value: 0.8, text: '≥ 0.8' },
           note:
             `alone, medians: ingress ${median(ingressAlone).toFixed(0)} req/s, ` +
-            `worker ${median(workerAlone).toFixed(0)} jobs/s`,
+            `worker ${median(workerAlone).toFixed(0)} jobs/s. CPU per reply (${CPU_SPLIT_LEGEND}): ` +
+            `ingress alone ${cpuSplitNote(cpu.ingress)}; worker alone ${cpuSplitNote(cpu.worker)}; ` +
+            `together ${cpuSplitNote(cpu.together)}`,
         },
         together,
         ingressAlone.map((rps, i) => Math.min(rps, workerAlone[i]!)),
