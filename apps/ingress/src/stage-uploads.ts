@@ -3,9 +3,10 @@ import type multer from 'multer';
 import {
   apiError,
   attachmentLabel,
+  attachmentsTooLargeInTotal,
+  attachmentTooLarge,
   checkAttachmentName,
   storableName,
-  formatBytes,
   type AttachmentLimits,
 } from '@ticketflow/contract';
 import type { BlobStore, StoredBlob } from '@ticketflow/db';
@@ -59,8 +60,8 @@ export function createUploadStager(
       const max = Math.min(limits.bytes, leftInTotal);
       const tooLarge = () =>
         max === limits.bytes
-          ? apiError('payload_too_large', label, formatBytes(limits.bytes))
-          : apiError('payload_too_large', 'Attachments in total', formatBytes(limits.totalBytes));
+          ? attachmentTooLarge(label, limits)
+          : attachmentsTooLargeInTotal(limits);
       // A plain for-await over the stream destroys it when the blob store stops early (too
       // large), and multer turns that AbortError into the request's error (a 500). Keep the
       // stream alive so `fail` can drain it and our 413 is the error multer reports.

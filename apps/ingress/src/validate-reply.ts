@@ -207,22 +207,10 @@ export async function validateReply(input: {
 
   // 10. Attachments: file parts (already staged while the body streamed in), then the ones
   //     sent as text, which are decoded here and staged by the caller.
-  const inline = readAttachments(
-    fields.get('attachments'),
-    input.attachmentLimits,
-    input.uploads.length + 1,
-  );
-  const total = [...input.uploads.map((u) => u.size), ...inline.map((a) => a.data.length)].reduce(
-    (a, b) => a + b,
-    0,
-  );
-  if (total > input.attachmentLimits.totalBytes) {
-    throw apiError(
-      'payload_too_large',
-      'Attachments in total',
-      formatBytes(input.attachmentLimits.totalBytes),
-    );
-  }
+  const inline = readAttachments(fields.get('attachments'), input.attachmentLimits, {
+    count: input.uploads.length,
+    bytes: input.uploads.reduce((sum, upload) => sum + upload.size, 0),
+  });
 
   for (const name of fields.keys()) {
     if (!REPLY_PARAMETERS.has(name) && !input.endpointParameters.has(name)) {

@@ -43,6 +43,8 @@ export { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.
 export { formatBytes } from './format-bytes.ts';
 export { attachmentLabel, checkAttachmentName, storableName } from './attachment-name.ts';
 export {
+  attachmentsTooLargeInTotal,
+  attachmentTooLarge,
   readAttachments,
   type AttachmentLimits,
   type DecodedAttachment,

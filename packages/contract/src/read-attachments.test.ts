@@ -96,9 +96,13 @@ describe('readAttachments: every shape of API.md §6', () => {
 });
 
 describe('readAttachments: positions', () => {
-  it('numbers attachments from firstPosition, after the file parts already received', () => {
+  it('numbers attachments after the file parts already received', () => {
     expectApiError(
-      () => readAttachments([item('ok.txt', 'eA=='), item('x.exe', 'eA==')], LIMITS, 4),
+      () =>
+        readAttachments([item('ok.txt', 'eA=='), item('x.exe', 'eA==')], LIMITS, {
+          count: 3,
+          bytes: 0,
+        }),
       {
         status: 400,
         code: 'invalid_attachment',
@@ -108,12 +112,28 @@ describe('readAttachments: positions', () => {
   });
 
   it('counts the file parts already received against the attachment count', () => {
-    expect(readAttachments(many(5), LIMITS, 6)).toHaveLength(5);
-    expectApiError(() => readAttachments(many(6), LIMITS, 6), {
+    const fileParts = { count: 5, bytes: 0 };
+    expect(readAttachments(many(5), LIMITS, fileParts)).toHaveLength(5);
+    expectApiError(() => readAttachments(many(6), LIMITS, fileParts), {
       status: 413,
       code: 'payload_too_large',
       message: 'Attachment count exceeds the limit of 10 attachments',
     });
+  });
+
+  it("counts the file parts' bytes against the total", () => {
+    const kib = [item('a.txt', base64('x'.repeat(1024)))];
+    expect(readAttachments(kib, SMALL, { count: 1, bytes: 1024 })).toHaveLength(1);
+    for (const [value, bytes] of [
+      [kib, 1025],
+      ['', 2049],
+    ] as const) {
+      expectApiError(() => readAttachments(value, SMALL, { count: 1, bytes }), {
+        status: 413,
+        code: 'payload_too_large',
+        message: 'Attachments in total exceeds the limit of 2 KiB',
+      });
+    }
   });
 });
 

@@ -21,23 +21,33 @@ export interface DecodedAttachment {
   data: Buffer;
 }
 
+/** What the request's file parts (staged while the body streamed in) already used of the limits. */
+export interface FilePartsUsage {
+  count: number;
+  bytes: number;
+}
+
 /**
  * Reads `attachments` sent as text, in every shape API.md §6 accepts: base64 of a JSON array of
  * `{name, data}`, the JSON array itself (JSON bodies, or raw JSON text), and PHP form arrays
  * `attachments[0][name]=…&attachments[0][data]=…`. `""`, `"[]"` and `"W10="` mean none.
  * `data` is base64 of the bytes (standard or URL-safe, whitespace ignored). Unlike WHMCS, a
- * bad attachment is refused naming it, never dropped. Positions count from `firstPosition`.
+ * bad attachment is refused naming it, never dropped. They come after the file parts: numbered
+ * from the next position, and counted with them against the count and total limits.
  */
 export function readAttachments(
   value: FormValue | undefined,
   limits: AttachmentLimits,
-  firstPosition = 1,
+  fileParts: FilePartsUsage = { count: 0, bytes: 0 },
 ): DecodedAttachment[] {
   const items = attachmentItems(value);
-  if (firstPosition - 1 + items.length > limits.count) throw tooMany(limits.count);
-  let total = 0;
+  if (fileParts.count + items.length > limits.count) throw tooMany(limits.count);
+  // File parts are staged concurrently, each bounded by what the others had used when it began,
+  // so together they can still pass the total: checked here, with or without text attachments.
+  if (fileParts.bytes > limits.totalBytes) throw attachmentsTooLargeInTotal(limits);
+  let total = fileParts.bytes;
   return items.map((item, i) => {
-    const position = firstPosition + i;
+    const position = fileParts.count + 1 + i;
     const fields = item instanceof Map ? (item as FormMap) : undefined;
     const rawName = fields?.get('name');
     const rawData = fields?.get('data');
@@ -51,18 +61,25 @@ export function readAttachments(
     const label = attachmentLabel(position, rawName);
     // Decoded size is at most 3/4 of the text: refuse an oversize attachment before decoding it.
     if (Math.floor((rawData.replace(/\s+/g, '').length * 3) / 4) > limits.bytes + 2) {
-      throw apiError('payload_too_large', label, formatBytes(limits.bytes));
+      throw attachmentTooLarge(label, limits);
     }
     const data = decodeBase64(rawData);
     if (!data) throw apiError('invalid_attachment', `${label}: data is not valid base64`);
-    if (data.length > limits.bytes)
-      throw apiError('payload_too_large', label, formatBytes(limits.bytes));
+    if (data.length > limits.bytes) throw attachmentTooLarge(label, limits);
     total += data.length;
-    if (total > limits.totalBytes) {
-      throw apiError('payload_too_large', 'Attachments in total', formatBytes(limits.totalBytes));
-    }
+    if (total > limits.totalBytes) throw attachmentsTooLargeInTotal(limits);
     return { name, originalName: storableName(rawName), data };
   });
+}
+
+/** The 413 for one attachment over the per-file limit; `label` names it (attachmentLabel). */
+export function attachmentTooLarge(label: string, limits: AttachmentLimits) {
+  return apiError('payload_too_large', label, formatBytes(limits.bytes));
+}
+
+/** The 413 for a request whose attachments together exceed the total limit. */
+export function attachmentsTooLargeInTotal(limits: AttachmentLimits) {
+  return apiError('payload_too_large', 'Attachments in total', formatBytes(limits.totalBytes));
 }
 
 /** The 413 for one attachment too many. */
