@@ -23,7 +23,8 @@ import {
 } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import type { Redis } from 'ioredis';
-import { createReplyEnqueuer, newReplyId } from './enqueue-reply.ts';
+import { createReplyEnqueuer } from './enqueue-reply.ts';
+import { newReplyId } from './reply-id.ts';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
@@ -215,6 +216,6 @@ async function waitForReply(
     const events = await deps.queueEvents();
     await job.waitUntilFinished(events, seconds * 1000).catch(() => undefined);
   }
-  const state = await findReplyState(deps.db, deps.queue, replyid);
+  const state = await findReplyState(deps.db, deps, replyid);
   return state?.status ?? 'queued';
 }

@@ -64,7 +64,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     addTicketReply: addTicketReply(),
     getTicket: createGetTicket(deps.db),
     getTicketAttachment: createGetTicketAttachment(deps.db, deps.blobs),
-    replyStatus: createReplyStatus(deps.db, deps.queue),
+    replyStatus: createReplyStatus(deps.db, deps),
     whmcsApi: createWhmcsApi({
       addticketreply: addTicketReply(WHMCS_TRANSPORT_FIELDS),
     }),

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { allOk, batchCalls } from '@ticketflow/batch';
 import { replyJobId, REPLY_JOB, type ReplyJob } from '@ticketflow/contract';
 import type { Redis } from 'ioredis';
-import { isRedisReady, type ReplyQueue } from '@ticketflow/queue';
-import { serviceUnavailable } from './error-response.ts';
+import type { ReplyQueue } from '@ticketflow/queue';
+import { callRedis } from './call-redis.ts';
 
 /**
  * Hands validated jobs to BullMQ. Each call resolves only once Redis holds its job: "accepted
@@ -28,23 +27,5 @@ export function createReplyEnqueuer(
     },
     { maxBatch: 100, maxInFlight: 4 },
   );
-  return async (job) => {
-    if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
-    try {
-      await addMany(job);
-    } catch {
-      throw serviceUnavailable('Redis is unreachable');
-    }
-  };
-}
-
-/**
- * A UUIDv7: time-ordered, so reply ids sort by arrival and index well (RFC 9562 §5.7). The
- * random bits come from randomUUID, which draws from a cached entropy pool: a randomBytes call
- * per request cost 2 % of the ingress.
- */
-export function newReplyId(now = Date.now()): string {
-  const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, V already the variant
-  const time = now.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+  return (job) => callRedis(redis, () => addMany(job));
 }

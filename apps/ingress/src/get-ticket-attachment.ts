@@ -1,9 +1,8 @@
 import { apiError, fieldValue, readText, type FormMap } from '@ticketflow/contract';
 import { findReplyAttachment, findTicket, type BlobStore, type Db } from '@ticketflow/db';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
-import { mayReachTicket } from './ticket-access.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { readReplyId } from './reply-id.ts';
+import { assertMayReadTickets, mayReachTicket } from './ticket-access.ts';
 
 /**
  * WHMCS GetTicketAttachment: `relatedid` (the reply id), `type=reply`, `index` (0-based, as
@@ -12,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function createGetTicketAttachment(db: Db, blobs: BlobStore): Handler {
   return async function getTicketAttachment(req: ApiRequest): Promise<ApiResponse> {
-    if (req.principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot read tickets');
+    assertMayReadTickets(req.principal);
     const type = text(req.fields, 'type') ?? 'reply';
     if (type.toLowerCase() !== 'reply') {
       throw apiError(
@@ -28,9 +27,8 @@ export function createGetTicketAttachment(db: Db, blobs: BlobStore): Handler {
     if (!/^\d{1,4}$/.test(indexText)) {
       throw apiError('invalid_parameter', 'index', 'send the attachment index (0 for the first)');
     }
-    const found = UUID.test(relatedid)
-      ? await findReplyAttachment(db, relatedid.toLowerCase(), Number(indexText))
-      : undefined;
+    const replyid = readReplyId(relatedid);
+    const found = replyid ? await findReplyAttachment(db, replyid, Number(indexText)) : undefined;
     const ticket = found ? await findTicket(db, { id: found.ticketId }) : undefined;
     if (!found || !ticket || !mayReachTicket(req.principal, ticket)) {
       throw apiError('attachment_not_found', 'No attachment with that relatedid and index');

@@ -10,12 +10,12 @@ import {
 } from '@ticketflow/db';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
-import { mayReachTicket } from './ticket-access.ts';
+import { assertMayReadTickets, mayReachTicket } from './ticket-access.ts';
 
 /** WHMCS/Keliweb GetTicket: the ticket and its replies, with the same reach as replying. */
 export function createGetTicket(db: Db): Handler {
   return async function getTicket(req: ApiRequest): Promise<ApiResponse> {
-    if (req.principal.role === 'ops') throw apiError('forbidden', 'ops tokens cannot read tickets');
+    assertMayReadTickets(req.principal);
     const ref = readTicketRef(req.fields);
     const sortValue = fieldValue(req.fields, 'repliessort');
     const sort = sortValue === undefined ? 'ASC' : readText('repliessort', sortValue).toUpperCase();

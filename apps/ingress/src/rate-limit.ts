@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import { batchCalls, type Settled } from '@ticketflow/batch';
-import { ApiError, apiErrorWithHeaders } from '@ticketflow/contract';
-import { isRedisReady } from '@ticketflow/queue';
-import { serviceUnavailable } from './error-response.ts';
+import { apiErrorWithHeaders } from '@ticketflow/contract';
+import { callRedis } from './call-redis.ts';
 
 export interface RateLimitRule {
   /** What the limit is per, as the 429 message names it ("token", "ticket"). */
@@ -60,15 +59,8 @@ export function createRateLimiter(redis: Redis, prefix: string) {
     { maxBatch: 200, maxInFlight: 4 },
   );
 
-  return async function consume(rules: readonly RateLimitRule[], now = Date.now()) {
-    if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
-    try {
-      return await countMany({ rules, now });
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
-      throw serviceUnavailable('Redis is unreachable');
-    }
-  };
+  return (rules: readonly RateLimitRule[], now = Date.now()) =>
+    callRedis(redis, () => countMany({ rules, now }));
 }
 
 const windowOf = (now: number) => Math.floor(now / WINDOW_MS);

@@ -1,7 +1,8 @@
 import { REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { findDeadLetter, findReply, type Db } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
-import { serviceUnavailable } from './error-response.ts';
+import type { Redis } from 'ioredis';
+import { callRedis } from './call-redis.ts';
 
 /** Where an accepted reply is (API.md §1, `/api/v2/replies/:replyid`). */
 export interface ReplyState {
@@ -20,7 +21,7 @@ export interface ReplyState {
  */
 export async function findReplyState(
   db: Db,
-  queue: ReplyQueue,
+  { queue, redis }: { queue: ReplyQueue; redis: Redis },
   replyid: string,
 ): Promise<ReplyState | undefined> {
   const stored = await findReply(db, replyid);
@@ -33,14 +34,10 @@ export async function findReplyState(
     };
   }
   const jobId = replyJobId(replyid);
-  let job;
-  let state: string;
-  try {
-    job = await queue.getJob(jobId);
-    state = job ? await job.getState() : 'unknown';
-  } catch {
-    throw serviceUnavailable('Redis is unreachable');
-  }
+  const { job, state } = await callRedis(redis, async () => {
+    const found = await queue.getJob(jobId);
+    return { job: found, state: found ? await found.getState() : 'unknown' };
+  });
   if (job && state !== 'unknown') {
     // Producers other than the ingress may have queued anything; read it defensively.
     const data = job.data as Partial<ReplyJob> | undefined;

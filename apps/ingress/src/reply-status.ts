@@ -3,18 +3,18 @@ import type { Db } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { findReplyState } from './reply-state.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { readReplyId } from './reply-id.ts';
+import type { Redis } from 'ioredis';
 
 /**
  * `GET /api/v2/replies/:replyid`. Ops, staff and bridges see every reply; a client token sees
  * the replies it submitted, and any other id answers as unknown.
  */
-export function createReplyStatus(db: Db, queue: ReplyQueue): Handler {
+export function createReplyStatus(db: Db, access: { queue: ReplyQueue; redis: Redis }): Handler {
   return async function replyStatus(req: ApiRequest): Promise<ApiResponse> {
-    const replyid = req.params.replyid ?? '';
-    if (!UUID.test(replyid)) throw apiError('reply_not_found');
-    const state = await findReplyState(db, queue, replyid.toLowerCase());
+    const replyid = readReplyId(req.params.replyid ?? '');
+    if (!replyid) throw apiError('reply_not_found');
+    const state = await findReplyState(db, access, replyid);
     if (!state || (req.principal.role === 'client' && state.principal !== req.principal.sub)) {
       throw apiError('reply_not_found');
     }
@@ -22,7 +22,7 @@ export function createReplyStatus(db: Db, queue: ReplyQueue): Handler {
       status: 200,
       body: {
         result: 'success',
-        replyid: replyid.toLowerCase(),
+        replyid,
         status: state.status,
         ticketid: state.ticketid,
         persistedAt: state.persistedAt,

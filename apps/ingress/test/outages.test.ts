@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '@ticketflow/db';
@@ -116,6 +116,8 @@ describe('when Redis goes down', () => {
   let stack: TestStack;
   /** The reply refused during the outage; the last test checks it never arrives. */
   const refused = unique('during the outage');
+  /** The reply accepted and persisted before the outage. */
+  let persistedId: string;
   beforeAll(async () => {
     port = await freePort();
     redis = await startRedisServer(port);
@@ -140,6 +142,7 @@ describe('when Redis goes down', () => {
     const before = await postReply(stack, unique('before the outage'), { prefer: 'wait=10' });
     expect(before.status).toBe(200);
     expect(before.body).toMatchObject({ result: 'success', status: 'persisted' });
+    persistedId = before.body.replyid as string;
 
     await killProcess(redis);
     const during = await postReply(stack, refused);
@@ -149,6 +152,25 @@ describe('when Redis goes down', () => {
     expect(during.body).toMatchObject({ result: 'error', code: 'service_unavailable' });
     // Fail fast, not a benchmark: a request must not wait out reconnects or command timeouts.
     expect(during.ms).toBeLessThan(2000);
+  });
+
+  it("answers a persisted reply's status from PostgreSQL, and 503 at once where Redis must answer", async () => {
+    const status = async (replyid: string) => {
+      const started = performance.now();
+      const res = await fetch(`${stack.url}/api/v2/replies/${replyid}`, {
+        headers: { authorization: `Bearer ${stack.clientToken}` },
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      return { status: res.status, body, ms: performance.now() - started };
+    };
+    const persisted = await status(persistedId);
+    expect(persisted.status).toBe(200);
+    expect(persisted.body).toMatchObject({ replyid: persistedId, status: 'persisted' });
+
+    const unknown = await status(randomUUID());
+    expect(unknown.status).toBe(503);
+    expect(unknown.body).toMatchObject({ result: 'error', code: 'service_unavailable' });
+    expect(unknown.ms).toBeLessThan(2000);
   });
 
   it('reports Redis as not ok on /readyz with 503', async () => {
