@@ -3,7 +3,7 @@ import {
   getTicketDetail,
   listCustomFieldValues,
   listReplies,
-  listReplyAttachments,
+  listTicketAttachments,
   type ListedAttachment,
   type Db,
   type StoredReply,
@@ -24,14 +24,14 @@ export function createGetTicket(db: Db): Handler {
 
     const ticket = await getTicketDetail(db, ref);
     if (!ticket || !mayReachTicket(req.principal, ticket)) throw apiError('ticket_not_found');
-    const [replies, customfields] = await Promise.all([
+    const [replies, customfields, attachments] = await Promise.all([
       listReplies(db, ticket.id, sort === 'ASC' ? 'asc' : 'desc'),
       listCustomFieldValues(db, ticket.id),
+      listTicketAttachments(db, ticket.id),
     ]);
-    const attachments = await listReplyAttachments(
-      db,
-      replies.map((r) => r.replyUid),
-    );
+    const attachmentsOf = new Map<string, ListedAttachment[]>();
+    for (const a of attachments)
+      attachmentsOf.set(a.replyUid, [...(attachmentsOf.get(a.replyUid) ?? []), a]);
     return {
       status: 200,
       body: {
@@ -52,12 +52,7 @@ export function createGetTicket(db: Db): Handler {
         priority: ticket.priority,
         lastreply: ticket.lastReplyAt ? whmcsDate(ticket.lastReplyAt) : '',
         replies: {
-          reply: replies.map((r) =>
-            toWhmcsReply(
-              r,
-              attachments.filter((a) => a.replyUid === r.replyUid),
-            ),
-          ),
+          reply: replies.map((r) => toWhmcsReply(r, attachmentsOf.get(r.replyUid) ?? [])),
         },
         customfields,
       },

@@ -28,7 +28,7 @@ export {
 export { listCustomFields, listCustomFieldValues } from './custom-fields.ts';
 export { createPgBlobStore, type BlobStore, type StoredBlob } from './blob-store.ts';
 export {
-  listReplyAttachments,
+  listTicketAttachments,
   findReplyAttachment,
   type ListedAttachment,
 } from './reply-attachments.ts';

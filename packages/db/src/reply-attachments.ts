@@ -7,15 +7,11 @@ export interface ListedAttachment {
   filename: string;
 }
 
-/** Attachments of several replies at once (one query for a whole ticket). */
-export async function listReplyAttachments(
-  db: Db,
-  replyUids: readonly string[],
-): Promise<ListedAttachment[]> {
-  if (replyUids.length === 0) return [];
+/** The attachments of every reply of a ticket, in one query. */
+export async function listTicketAttachments(db: Db, ticketId: number): Promise<ListedAttachment[]> {
   const rows = await db('reply_attachments as a')
     .join('ticket_replies as r', 'r.id', 'a.reply_id')
-    .whereIn('r.reply_uid', replyUids)
+    .where('r.ticket_id', ticketId)
     .orderBy([{ column: 'a.reply_id' }, { column: 'a.position' }])
     .select<{ reply_uid: string; position: number; stored_name: string }[]>(
       'r.reply_uid',
