@@ -16,7 +16,7 @@ import {
   contactBelongsTo,
   findStatusTitle,
   createTicketLookup,
-  listCustomFields,
+  createCustomFieldLookup,
   releaseIdempotencyKey,
   type BlobStore,
   type Db,
@@ -59,7 +59,7 @@ export function createAddTicketReply(
     clientExists: (id) => clientExists(deps.db, id),
     contactBelongsTo: (contact, client) => contactBelongsTo(deps.db, contact, client),
     findStatusTitle: (name) => findStatusTitle(deps.db, name),
-    listCustomFields: (departmentId) => listCustomFields(deps.db, departmentId),
+    listCustomFields: createCustomFieldLookup(deps.db),
   };
 
   const findTicket = createTicketLookup(deps.db);

@@ -6,11 +6,12 @@ import {
   decodeBase64,
   resolveCustomFields,
   validateReplyJob,
+  type CustomFieldDefinition,
   type ReplyJob,
 } from '@ticketflow/contract';
 import {
+  createCustomFieldLookup,
   createTicketLookup,
-  listCustomFields,
   type BlobStore,
   type Db,
   type InsertOutcome,
@@ -39,6 +40,7 @@ export interface ReplyResult {
 export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date = () => new Date()) {
   const { db } = deps;
   const findTicket = createTicketLookup(db);
+  const findCustomFields = createCustomFieldLookup(db);
   const commit = createReplyCommitter(db);
   return async function processReply(job: Job): Promise<ReplyResult> {
     const check = validateReplyJob(job.data);
@@ -50,7 +52,10 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
         `ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`,
       );
     }
-    const customFields = await resolveJobCustomFields(db, data, ticket.departmentId);
+    const customFields =
+      data.customfields.length === 0
+        ? []
+        : resolveJobCustomFields(data, await findCustomFields(ticket.departmentId));
     const attachments = await resolveJobAttachments(deps, data);
     const reply = decideReply(data, ticket, { customFields, attachments }, now());
     try {
@@ -68,13 +73,10 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
  * Checks the job's custom fields against the ticket's department again: a bridge may name
  * fields by name, or send values the ingress would have refused. A refusal is permanent.
  */
-async function resolveJobCustomFields(
-  db: Db,
+function resolveJobCustomFields(
   job: ReplyJob,
-  departmentId: number,
-): Promise<NewReply['customFields']> {
-  if (job.customfields.length === 0) return [];
-  const definitions = await listCustomFields(db, departmentId);
+  definitions: CustomFieldDefinition[],
+): NewReply['customFields'] {
   try {
     return resolveCustomFields(job.customfields, definitions);
   } catch (error) {

@@ -25,7 +25,7 @@ export {
   completeIdempotencyKey,
   releaseIdempotencyKey,
 } from './idempotency-keys.ts';
-export { listCustomFields, listCustomFieldValues } from './custom-fields.ts';
+export { createCustomFieldLookup, listCustomFieldValues } from './custom-fields.ts';
 export { createPgBlobStore, type BlobStore, type StoredBlob } from './blob-store.ts';
 export {
   listTicketAttachments,
