@@ -12,6 +12,8 @@ describe('the public interface of @ticketflow/contract', () => {
         "apiError",
         "apiErrorWithHeaders",
         "attachmentLabel",
+        "attachmentTooLarge",
+        "attachmentsTooLargeInTotal",
         "checkAttachmentName",
         "decodeBase64",
         "fieldValue",
