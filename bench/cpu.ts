@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { cpuSecondsIn, cpuSecondsOf } from './processes.ts';
+import { cpuSecondsIn, cpuSecondsOf, mainThreadCpuSecondsOf } from './processes.ts';
 import { median } from './rounds.ts';
 
 /**
@@ -11,6 +11,8 @@ import { median } from './rounds.ts';
 export interface CpuSplit {
   /** The side's own processes (server, worker, or both end to end). */
   service: number;
+  /** Of that, their main threads: JavaScript runs there, so each is bound at one core. */
+  serviceMainThreads: number;
   redis: number;
   /** Every `postgres` process: backends, WAL writer, checkpointer. */
   postgres: number;
@@ -18,7 +20,9 @@ export interface CpuSplit {
   load: number;
 }
 
+/** The parts that add up to the total (the main threads are part of `service`). */
 const PARTS = ['service', 'redis', 'postgres', 'load'] as const;
+const ALL_PARTS = [...PARTS, 'serviceMainThreads'] as const;
 
 /** Starts counting; the returned function gives what each part has spent since. */
 export type CpuMeter = () => CpuSplit;
@@ -34,6 +38,7 @@ export async function redisPid(redis: Redis): Promise<number> {
 export function startCpuMeter(servicePids: readonly number[], redis: number): CpuMeter {
   const read = (): CpuSplit => ({
     service: servicePids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
+    serviceMainThreads: servicePids.reduce((sum, pid) => sum + mainThreadCpuSecondsOf(pid), 0),
     redis: cpuSecondsOf(redis),
     postgres: postgresCpuSeconds(),
     load: orchestratorCpuSeconds(),
@@ -41,19 +46,16 @@ export function startCpuMeter(servicePids: readonly number[], redis: number): Cp
   const before = read();
   return () => {
     const after = read();
-    return {
-      service: after.service - before.service,
-      redis: after.redis - before.redis,
-      postgres: after.postgres - before.postgres,
-      load: after.load - before.load,
-    };
+    const out = { ...after };
+    for (const part of ALL_PARTS) out[part] = after[part] - before[part];
+    return out;
   };
 }
 
 /** Microseconds of each part per unit of work (per answer, per job). */
 export function perUnit(split: CpuSplit, units: number): CpuSplit {
   const out = { ...split };
-  for (const part of PARTS) out[part] = (split[part] * 1e6) / units;
+  for (const part of ALL_PARTS) out[part] = (split[part] * 1e6) / units;
   return out;
 }
 

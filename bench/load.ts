@@ -17,9 +17,9 @@ export interface LoadFigures {
   p99Ms: number;
   ok: number;
   seconds: number;
-  /** With a meter: CPU µs per answer by who spent it, and the server's share of one core. */
+  /** With a meter: CPU µs per answer by who spent it, and the server's shares of one core. */
   cpu?: CpuSplit;
-  cpuShare?: number;
+  cpuShare?: { process: number; mainThread: number };
 }
 
 /** A run that saw any non-2xx answer, socket error or timeout measured something else. */
@@ -43,7 +43,14 @@ export async function measureLoad(
   const figures = validate(label, await fire(target, LOAD.durationS));
   if (!meter) return figures;
   const spent = meter();
-  return { ...figures, cpu: perUnit(spent, figures.ok), cpuShare: spent.service / figures.seconds };
+  return {
+    ...figures,
+    cpu: perUnit(spent, figures.ok),
+    cpuShare: {
+      process: spent.service / figures.seconds,
+      mainThread: spent.serviceMainThreads / figures.seconds,
+    },
+  };
 }
 
 /** The load without warm-up (end to end: the stack is already warm, every request counts). */

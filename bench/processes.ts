@@ -103,6 +103,14 @@ export function cpuSecondsOf(pid: number): number {
   return cpuSecondsIn(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
+/**
+ * CPU seconds of a process's main thread alone: the one that runs its JavaScript, so the one
+ * that bounds a Node process at one core whatever its GC and I/O threads add.
+ */
+export function mainThreadCpuSecondsOf(pid: number): number {
+  return cpuSecondsIn(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+}
+
 /** The same from the text of a `/proc/<pid>/stat` already read. */
 export function cpuSecondsIn(stat: string): number {
   // Fields after the command name, which is in parentheses and may contain spaces.
