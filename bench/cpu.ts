@@ -36,7 +36,7 @@ export async function redisPid(redis: Redis): Promise<number> {
 }
 
 export function startCpuMeter(servicePids: readonly number[], redis: number): CpuMeter {
-  const read = (): CpuSplit => ({
+  const read = () => ({
     service: servicePids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0),
     serviceMainThreads: servicePids.reduce((sum, pid) => sum + mainThreadCpuSecondsOf(pid), 0),
     redis: cpuSecondsOf(redis),
@@ -46,9 +46,18 @@ export function startCpuMeter(servicePids: readonly number[], redis: number): Cp
   const before = read();
   return () => {
     const after = read();
-    const out = { ...after };
-    for (const part of ALL_PARTS) out[part] = after[part] - before[part];
-    return out;
+    // Per process: a backend that has ended since is gone from both sides of its difference
+    // (what it spent in between is lost, not subtracted); one that has started counts whole.
+    let postgres = 0;
+    for (const [pid, seconds] of after.postgres)
+      postgres += seconds - (before.postgres.get(pid) ?? 0);
+    return {
+      service: after.service - before.service,
+      serviceMainThreads: after.serviceMainThreads - before.serviceMainThreads,
+      redis: after.redis - before.redis,
+      postgres,
+      load: after.load - before.load,
+    };
   };
 }
 
@@ -77,18 +86,17 @@ function orchestratorCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-/** Processes named `postgres` are the server's: on this machine, the only PostgreSQL. */
-function postgresCpuSeconds(): number {
-  let total = 0;
+/** CPU seconds of each process named `postgres`: on this machine, the only PostgreSQL. */
+function postgresCpuSeconds(): Map<number, number> {
+  const seconds = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.includes('(postgres)')) total += cpuSecondsIn(stat);
+      if (stat.includes('(postgres)')) seconds.set(Number(entry), cpuSecondsIn(stat));
     } catch {
-      // The process ended between the listing and the read: its CPU is no longer counted
-      // anywhere, which the short-lived backends of the bench's own queries make negligible.
+      // The process ended between the listing and the read.
     }
   }
-  return total;
+  return seconds;
 }
