@@ -30,8 +30,8 @@ export const endToEndScenario: Scenario = {
     const ingressAlone: number[] = [];
     const workerAlone: number[] = [];
     const together: number[] = [];
-    // CPU µs per reply by who spent it: together costs about the sum of the parts alone, and
-    // that sum against the two cores is what bounds the ratio.
+    // CPU µs per reply by who spent it: the ingress alone is bound by its own process, together
+    // costs about the sum of the parts alone on the two cores everything shares.
     const cpu = { ingress: [] as CpuSplit[], worker: [] as CpuSplit[], together: [] as CpuSplit[] };
     const steps = {
       async alone(round: number) {

@@ -30,8 +30,11 @@ export function createGetTicket(db: Db): Handler {
       listTicketAttachments(db, ticket.id),
     ]);
     const attachmentsOf = new Map<string, ListedAttachment[]>();
-    for (const a of attachments)
-      attachmentsOf.set(a.replyUid, [...(attachmentsOf.get(a.replyUid) ?? []), a]);
+    for (const a of attachments) {
+      const ofReply = attachmentsOf.get(a.replyUid);
+      if (ofReply) ofReply.push(a);
+      else attachmentsOf.set(a.replyUid, [a]);
+    }
     return {
       status: 200,
       body: {

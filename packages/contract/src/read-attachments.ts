@@ -62,7 +62,6 @@ export function readAttachments(
     // Decoded size is at most 3/4 of the text: refuse an oversize attachment before decoding it.
     // Whitespace only makes it smaller, so the text's own length clears most attachments
     // without the extra pass over the text that stripping it takes.
-    const decodedAtMost = (text: string) => Math.floor((text.length * 3) / 4);
     if (
       decodedAtMost(rawData) > limits.bytes + 2 &&
       decodedAtMost(rawData.replace(/\s+/g, '')) > limits.bytes + 2
@@ -76,6 +75,11 @@ export function readAttachments(
     if (total > limits.totalBytes) throw attachmentsTooLargeInTotal(limits);
     return { name, originalName: storableName(rawName), data };
   });
+}
+
+/** The most bytes base64 text of this length can decode to. */
+function decodedAtMost(text: string): number {
+  return Math.floor((text.length * 3) / 4);
 }
 
 /** The 413 for one attachment over the per-file limit; `label` names it (attachmentLabel). */
