@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { REPLY_JOB, REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
-import { replyJobOptions } from '@ticketflow/queue';
+import { jobCatalog } from '@ticketflow/queue';
 import { MESSAGE } from './payloads.ts';
 import { sleep } from './processes.ts';
 import { PRODUCT_DEFAULTS, type BenchStack } from './stack.ts';
 
 /** The product's defaults (TICKETFLOW_REPLY_ATTEMPTS / _BACKOFF_MS): every filled job uses them. */
-const JOB_OPTIONS = replyJobOptions(PRODUCT_DEFAULTS.worker);
+const JOB_OPTIONS = jobCatalog(PRODUCT_DEFAULTS).replies.jobs.reply.options;
 const FILL_BATCH = 1000;
 /** States a job passes through before it is finished; the queue has drained when all are 0. */
 const UNFINISHED: JobType[] = ['wait', 'active', 'prioritized', 'waiting-children'];

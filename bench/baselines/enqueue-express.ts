@@ -6,7 +6,8 @@ import jwt from 'jsonwebtoken';
 import multer from 'multer';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { replyJobOptions } from '@ticketflow/queue';
+import { parseConfig } from '@ticketflow/config';
+import { jobCatalog } from '@ticketflow/queue';
 import { env } from './env.ts';
 
 // A KeyObject, built once: given a string, jsonwebtoken 9 first tries (and fails) to parse it
@@ -17,10 +18,12 @@ const queue = new Queue('replies', {
   connection: new Redis(env('REDIS_URL')),
   prefix: env('TICKETFLOW_QUEUE_PREFIX'),
   // The product's retry and retention options, with the attempts and backoff the bench gives it.
-  defaultJobOptions: replyJobOptions({
-    attempts: Number(env('TICKETFLOW_REPLY_ATTEMPTS')),
-    backoffMs: Number(env('TICKETFLOW_REPLY_BACKOFF_MS')),
-  }),
+  defaultJobOptions: jobCatalog(
+    parseConfig({
+      TICKETFLOW_REPLY_ATTEMPTS: env('TICKETFLOW_REPLY_ATTEMPTS'),
+      TICKETFLOW_REPLY_BACKOFF_MS: env('TICKETFLOW_REPLY_BACKOFF_MS'),
+    }),
+  ).replies.jobs.reply.options,
 });
 
 const app = express();

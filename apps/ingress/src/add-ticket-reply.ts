@@ -3,6 +3,7 @@ import type { QueueEvents } from 'bullmq';
 import {
   apiError,
   apiErrorWithHeaders,
+  describeDeadReason,
   formatBytes,
   replyJobId,
   validateReplyJob,
@@ -21,7 +22,7 @@ import {
   type BlobStore,
   type Db,
 } from '@ticketflow/db';
-import type { ReplyQueue } from '@ticketflow/queue';
+import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
 import type { Redis } from 'ioredis';
 import { createReplyEnqueuer } from './enqueue-reply.ts';
 import { newReplyId } from './reply-id.ts';
@@ -29,7 +30,7 @@ import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
 import { mayReachTicket } from './ticket-access.ts';
-import { findReplyState } from './reply-state.ts';
+import { findReplyState, type ReplyState } from './reply-state.ts';
 import { validateReply, type ReplyLookups } from './validate-reply.ts';
 
 export interface AddTicketReplyDeps {
@@ -37,6 +38,7 @@ export interface AddTicketReplyDeps {
   blobs: BlobStore;
   attachmentLimits: AttachmentLimits;
   queue: ReplyQueue;
+  replyJob: JobDefinition;
   queueEvents: () => Promise<QueueEvents>;
   redis: Redis;
   queuePrefix: string;
@@ -64,7 +66,7 @@ export function createAddTicketReply(
 
   const findTicket = createTicketLookup(deps.db);
   const consumeRateLimits = createRateLimiter(deps.redis, deps.queuePrefix);
-  const enqueueReply = createReplyEnqueuer(deps.queue, deps.redis);
+  const enqueueReply = createReplyEnqueuer(deps.queue, deps.replyJob, deps.redis);
 
   /** The ticket the request names, or undefined when it names none (validation says why). */
   const findTicketOf = async (req: ApiRequest) => {
@@ -175,7 +177,15 @@ export function createAddTicketReply(
       const headers: Record<string, string> = { ...rateHeaders };
       const waitS = preferredWait(req.header('prefer'));
       if (waitS !== undefined) {
-        body.status = await waitForReply(deps, replyid, waitS);
+        const state = await waitForReply(deps, replyid, waitS);
+        if (state?.status === 'dead') {
+          // Not kept under the key: like a validation failure, the fixed request may reuse it
+          // (the dedupe key still stops a second reply if the dead one is replayed later).
+          if (idempotencyKey)
+            await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
+          throw apiError('reply_dead_lettered', replyid, state.reason ?? describeDeadReason(null));
+        }
+        body.status = state?.status ?? 'queued';
         headers['Preference-Applied'] = `wait=${waitS}`;
       }
       if (idempotencyKey)
@@ -210,12 +220,11 @@ async function waitForReply(
   deps: AddTicketReplyDeps,
   replyid: string,
   seconds: number,
-): Promise<string> {
+): Promise<ReplyState | undefined> {
   const job = seconds > 0 ? await deps.queue.getJob(replyJobId(replyid)) : undefined;
   if (job) {
     const events = await deps.queueEvents();
     await job.waitUntilFinished(events, seconds * 1000).catch(() => undefined);
   }
-  const state = await findReplyState(deps.db, deps, replyid);
-  return state?.status ?? 'queued';
+  return findReplyState(deps.db, deps, replyid);
 }

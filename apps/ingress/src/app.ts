@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '@ticketflow/config';
 import { apiError, type AttachmentLimits } from '@ticketflow/contract';
 import type { BlobStore, Db } from '@ticketflow/db';
-import type { ReplyQueue } from '@ticketflow/queue';
+import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
 import { createAccessLog } from './access-log.ts';
 import { createCors } from './cors.ts';
@@ -23,6 +23,8 @@ import { writeJson } from './write-json.ts';
 export interface IngressDeps {
   db: Db;
   queue: ReplyQueue;
+  /** The catalog's reply job: the options every reply is enqueued with. */
+  replyJob: JobDefinition;
   /** The queue's event stream, opened on first use (only `Prefer: wait` needs it). */
   queueEvents: () => Promise<QueueEvents>;
   /** Producer connection: fails fast when Redis is down. */
@@ -51,6 +53,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     attachmentLimits,
     db: deps.db,
     queue: deps.queue,
+    replyJob: deps.replyJob,
     queueEvents: deps.queueEvents,
     redis: deps.redis,
     queuePrefix: deps.queuePrefix,

@@ -1,7 +1,7 @@
 import { allOk, batchCalls } from '@ticketflow/batch';
 import { replyJobId, REPLY_JOB, type ReplyJob } from '@ticketflow/contract';
 import type { Redis } from 'ioredis';
-import type { ReplyQueue } from '@ticketflow/queue';
+import { jobOptions, type JobDefinition, type ReplyQueue } from '@ticketflow/queue';
 import { callRedis } from './call-redis.ts';
 
 /**
@@ -12,6 +12,7 @@ import { callRedis } from './call-redis.ts';
  */
 export function createReplyEnqueuer(
   queue: ReplyQueue,
+  replyJob: JobDefinition,
   redis: Redis,
 ): (job: ReplyJob) => Promise<void> {
   const addMany = batchCalls(
@@ -20,7 +21,7 @@ export function createReplyEnqueuer(
         jobs.map((job) => ({
           name: REPLY_JOB,
           data: job,
-          opts: { jobId: replyJobId(job.replyid) },
+          opts: jobOptions(replyJob, replyJobId(job.replyid)),
         })),
       );
       return allOk(jobs.map(() => undefined));

@@ -1,4 +1,4 @@
-import { REPLY_QUEUE, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { REPLY_QUEUE, describeDeadReason, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { findDeadLetter, findReply, type Db } from '@ticketflow/db';
 import type { ReplyQueue } from '@ticketflow/queue';
 import type { Redis } from 'ioredis';
@@ -12,8 +12,12 @@ export interface ReplyState {
   ticketid?: number;
   persistedAt?: string;
   attempts?: number;
+  /** `dead`: a sentence from the contract's dead reasons, never the raw error. */
   reason?: string;
 }
+
+/** What `failed` (retrying) says: the raw error may name tables or hosts, so it stays in the log. */
+const RETRYING = 'a temporary error; it will be retried';
 
 /**
  * PostgreSQL first (a persisted reply is final), then the BullMQ job, then the dead letters.
@@ -53,11 +57,14 @@ export async function findReplyState(
       case 'completed':
         // Completed as a duplicate of a reply stored under the same dedupe key.
         return { ...base, status: 'persisted' };
-      case 'failed':
-        return { ...base, status: 'dead', reason: job.failedReason };
+      case 'failed': {
+        // The worker writes the dead letter (with its reason) before BullMQ fails the job.
+        const dead = await findDeadLetter(db, REPLY_QUEUE, jobId);
+        return { ...base, status: 'dead', reason: describeDeadReason(dead?.reason) };
+      }
       case 'delayed':
         return job.attemptsMade > 0
-          ? { ...base, status: 'failed', reason: job.failedReason }
+          ? { ...base, status: 'failed', reason: RETRYING }
           : { ...base, status: 'queued' };
       default:
         return { ...base, status: 'queued' };
@@ -70,7 +77,7 @@ export async function findReplyState(
       status: 'dead',
       principal: payload.source?.principal ?? '',
       attempts: dead.attempts,
-      reason: dead.error,
+      reason: describeDeadReason(dead.reason),
     };
   }
   return undefined;

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfig, type Config } from '@ticketflow/config';
 import { createPgBlobStore, seedDemo, type DemoSeed } from '@ticketflow/db';
 import {
   createRedis,
-  createReplyQueue,
-  createReplyQueueEvents,
+  jobCatalog,
+  openQueue,
+  openQueueEvents,
   type ReplyQueue,
   settleWithin,
 } from '@ticketflow/queue';
@@ -17,7 +21,7 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '@ticketflow/testing';
-import { startReplyWorker, type ReplyWorker } from '@ticketflow/worker';
+import { startWorkers, type Workers } from '@ticketflow/worker';
 import { createIngressApp, createTokenVerifier, signToken, type Role } from '../src/index.ts';
 
 /** Rows beyond the demo seed that tests reach for. */
@@ -47,7 +51,8 @@ export interface TestStack {
   /** A client token for the seeded client. */
   clientToken: string;
   staffToken: string;
-  worker: ReplyWorker | undefined;
+  /** Every worker of `serve --worker`: replies, notifications, maintenance. */
+  worker: Workers | undefined;
   close(): Promise<void>;
 }
 
@@ -83,7 +88,10 @@ export async function startStack(
   options: { worker?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const { database, seed, prefix, drop } = await createTestStores();
+  // Notification email of tests lands here, never in the repository's .ticketflow/mail.
+  const mailDir = await mkdtemp(join(tmpdir(), 'tf-mail-'));
   const config = parseConfig({
+    TICKETFLOW_MAIL_DIR: mailDir,
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl(),
     TICKETFLOW_QUEUE_PREFIX: prefix,
@@ -95,13 +103,15 @@ export async function startStack(
   const logger = pino({ level: 'silent' });
   const producer = createRedis(config.redisUrl, 'producer');
   const eventsConnection = createRedis(config.redisUrl, 'worker');
-  const queue = createReplyQueue(producer, prefix, config.worker);
-  const queueEvents = createReplyQueueEvents(eventsConnection, prefix);
+  const catalog = jobCatalog(config);
+  const queue = openQueue<ReplyQueue>(catalog.replies, producer, prefix);
+  const queueEvents = openQueueEvents(catalog.replies, eventsConnection, prefix);
   await queueEvents.waitUntilReady();
   const app = createIngressApp({
     db: database.db,
     blobs: createPgBlobStore(database.db),
     queue,
+    replyJob: catalog.replies.jobs.reply,
     queueEvents: () => Promise.resolve(queueEvents),
     redis: producer,
     queuePrefix: prefix,
@@ -122,18 +132,11 @@ export async function startStack(
   const workerConnection =
     options.worker === false ? undefined : createRedis(config.redisUrl, 'worker');
   const worker = workerConnection
-    ? startReplyWorker({
+    ? startWorkers({
+        config,
         db: database.db,
         blobs: createPgBlobStore(database.db),
-        attachments: {
-          extensions: config.limits.attachmentExtensions,
-          count: config.limits.attachments,
-        },
         connection: workerConnection,
-        prefix,
-        concurrency: config.worker.concurrency,
-        lockDurationMs: config.worker.lockDurationMs,
-        stalledIntervalMs: config.worker.stalledIntervalMs,
         logger,
       })
     : undefined;
@@ -172,6 +175,7 @@ export async function startStack(
       eventsConnection.disconnect();
       workerConnection?.disconnect();
       await drop();
+      await rm(mailDir, { recursive: true, force: true });
     },
   };
 }

@@ -3,8 +3,8 @@ import {
   insertReplies,
   insertReply,
   type Db,
-  type InsertOutcome,
   type NewReply,
+  type StoreResult,
 } from '@ticketflow/db';
 
 /**
@@ -13,9 +13,9 @@ import {
  * If the batch fails, each reply is retried alone, so one bad row (a client that does not
  * exist, a reused reply id) fails only its own job.
  */
-export function createReplyCommitter(db: Db): (reply: NewReply) => Promise<InsertOutcome> {
+export function createReplyCommitter(db: Db): (reply: NewReply) => Promise<StoreResult> {
   return batchCalls(
-    async (replies: NewReply[]): Promise<Settled<InsertOutcome>[]> => {
+    async (replies: NewReply[]): Promise<Settled<StoreResult>[]> => {
       if (replies.length > 1) {
         try {
           return allOk(await insertReplies(db, replies));
@@ -26,8 +26,8 @@ export function createReplyCommitter(db: Db): (reply: NewReply) => Promise<Inser
       return Promise.all(
         replies.map((reply) =>
           insertReply(db, reply).then(
-            (value): Settled<InsertOutcome> => ({ ok: true, value }),
-            (error: unknown): Settled<InsertOutcome> => ({ ok: false, error }),
+            (value): Settled<StoreResult> => ({ ok: true, value }),
+            (error: unknown): Settled<StoreResult> => ({ ok: false, error }),
           ),
         ),
       );

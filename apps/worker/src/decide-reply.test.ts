@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplyAuthor, ReplyJob } from '@ticketflow/contract';
 import type { TicketSummary } from '@ticketflow/db';
-import { END_USER_STATUS, STAFF_DEFAULT_STATUS, decideReply } from './decide-reply.ts';
+import {
+  END_USER_STATUS,
+  STAFF_DEFAULT_STATUS,
+  decideEmailRecipient,
+  decideReply,
+} from './decide-reply.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 /** A reply with no custom fields and no attachments. */
@@ -12,6 +17,8 @@ const TICKET: TicketSummary = {
   departmentId: 3,
   clientId: 7,
   status: 'Open',
+  departmentEmail: 'support@host.example',
+  requesterEmail: 'contact@client.example',
 };
 
 const CLIENT: ReplyAuthor = { type: 'client', clientid: 7, contactid: 11 };
@@ -189,5 +196,37 @@ describe('decideReply: identity and source', () => {
   it('gives the same answer for the same input', () => {
     const input = job({ markdown: true });
     expect(decideReply(input, TICKET, NONE, NOW)).toEqual(decideReply(input, TICKET, NONE, NOW));
+  });
+});
+
+describe('decideEmailRecipient (WHMCS: who is told)', () => {
+  it('emails the department about a client or contact reply', () => {
+    expect(decideEmailRecipient(job({ author: CLIENT }), TICKET)).toBe('support@host.example');
+    expect(
+      decideEmailRecipient(
+        job({ author: { type: 'client', clientid: 7, contactid: null } }),
+        TICKET,
+      ),
+    ).toBe('support@host.example');
+  });
+
+  it('emails the department about a guest reply', () => {
+    expect(decideEmailRecipient(job({ author: GUEST }), TICKET)).toBe('support@host.example');
+  });
+
+  it('emails the requester about a staff reply', () => {
+    expect(decideEmailRecipient(job({ author: STAFF }), TICKET)).toBe('contact@client.example');
+  });
+
+  it('emails nobody when the reply says noemail, whoever wrote it', () => {
+    for (const author of [CLIENT, GUEST, STAFF]) {
+      expect(decideEmailRecipient(job({ author, noemail: true }), TICKET)).toBeNull();
+    }
+  });
+
+  it('emails nobody about a staff reply on a ticket whose requester has no address', () => {
+    expect(
+      decideEmailRecipient(job({ author: STAFF }), { ...TICKET, requesterEmail: null }),
+    ).toBeNull();
   });
 });

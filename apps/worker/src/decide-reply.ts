@@ -38,5 +38,19 @@ export function decideReply(
     ticketStatus: author.type === 'staff' ? (job.status ?? STAFF_DEFAULT_STATUS) : END_USER_STATUS,
     customFields: resolved.customFields,
     attachments: resolved.attachments,
+    notifyEmail: decideEmailRecipient(job, ticket),
   };
+}
+
+/**
+ * Who is emailed about a reply (WHMCS): an end-user reply (client, contact or guest) tells the
+ * ticket's department; a staff reply tells the ticket's requester. `noemail` sends neither.
+ * Webhooks are not decided here: every reply fires them to the endpoints enabled at commit.
+ */
+export function decideEmailRecipient(
+  job: Pick<ReplyJob, 'author' | 'noemail'>,
+  ticket: Pick<TicketSummary, 'departmentEmail' | 'requesterEmail'>,
+): string | null {
+  if (job.noemail) return null;
+  return job.author.type === 'staff' ? ticket.requesterEmail : ticket.departmentEmail || null;
 }

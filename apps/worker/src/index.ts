@@ -1,2 +1,4 @@
-export { startReplyWorker, type ReplyWorker } from './reply-worker.ts';
-export { startMaintenanceWorker } from './maintenance-worker.ts';
+export { startWorkers, type Workers } from './start-workers.ts';
+export { newWebhookSecret, isWebhookSecret } from './webhooks/sign-webhook.ts';
+export { checkWebhookUrl } from './webhooks/webhook-address.ts';
+export { mailDomain } from './email/mail-domain.ts';

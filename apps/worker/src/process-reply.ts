@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { randomInt } from 'node:crypto';
 import {
   ApiError,
@@ -7,6 +7,7 @@ import {
   resolveCustomFields,
   validateReplyJob,
   type CustomFieldDefinition,
+  type DeadReason,
   type ReplyJob,
 } from '@ticketflow/contract';
 import {
@@ -16,26 +17,38 @@ import {
   type Db,
   type InsertOutcome,
   type NewReply,
+  type OutboxRef,
 } from '@ticketflow/db';
+import { FinalJobError } from '@ticketflow/queue';
 import { createReplyCommitter } from './commit-replies.ts';
 import { decideReply } from './decide-reply.ts';
+import type { HitFault } from './fault-points.ts';
 
 export interface ReplyProcessorDeps {
   db: Db;
   blobs: BlobStore;
   /** The same attachment rules the ingress applies. */
   attachments: { extensions: readonly string[]; count: number };
+  /**
+   * Enqueues the notifications a stored reply's transaction wrote. Its failures are the
+   * outbox sweeper's to repair, never the reply's: the reply is stored either way.
+   */
+  dispatch: (notifications: OutboxRef[]) => Promise<void>;
+  hitFault: HitFault;
 }
 
 export interface ReplyResult {
   replyid: string;
   outcome: InsertOutcome;
+  /** Notifications the reply's transaction wrote (none for a duplicate). */
+  notifications: number;
 }
 
 /**
  * The reply processor: validate the job again (producers other than the ingress enqueue
- * directly), decide, then store in one transaction. Poison input and permanent database
- * refusals throw UnrecoverableError (no retries); anything else throws plainly and retries.
+ * directly), decide, store in one transaction with its outbox rows, then enqueue those. Poison
+ * input and permanent database refusals throw FinalJobError (no retries, a dead letter with
+ * its reason); anything else throws plainly and retries.
  */
 export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date = () => new Date()) {
   const { db } = deps;
@@ -44,11 +57,12 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
   const commit = createReplyCommitter(db);
   return async function processReply(job: Job): Promise<ReplyResult> {
     const check = validateReplyJob(job.data);
-    if (!check.ok) throw new UnrecoverableError(check.reason);
+    if (!check.ok) throw new FinalJobError('invalid_job', check.reason);
     const data = check.job;
     const ticket = await findTicket(data.ticket);
     if (!ticket) {
-      throw new UnrecoverableError(
+      throw new FinalJobError(
+        'ticket_not_found',
         `ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`,
       );
     }
@@ -58,14 +72,26 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
         : resolveJobCustomFields(data, await findCustomFields(ticket.departmentId));
     const attachments = await resolveJobAttachments(deps, data);
     const reply = decideReply(data, ticket, { customFields, attachments }, now());
+    let stored;
     try {
-      return { replyid: data.replyid, outcome: await commit(reply) };
+      stored = await commit(reply);
     } catch (error) {
-      if (isPermanent(error)) {
-        throw new UnrecoverableError(`the database refused the reply: ${(error as Error).message}`);
+      const reason = permanentReason(error);
+      if (reason) {
+        throw new FinalJobError(
+          reason,
+          `the database refused the reply: ${(error as Error).message}`,
+        );
       }
       throw error;
     }
+    deps.hitFault('after-reply-commit');
+    if (stored.notifications.length > 0) await deps.dispatch(stored.notifications);
+    return {
+      replyid: data.replyid,
+      outcome: stored.outcome,
+      notifications: stored.notifications.length,
+    };
   };
 }
 
@@ -80,7 +106,7 @@ function resolveJobCustomFields(
   try {
     return resolveCustomFields(job.customfields, definitions);
   } catch (error) {
-    if (error instanceof ApiError) throw new UnrecoverableError(error.message);
+    if (error instanceof ApiError) throw new FinalJobError('invalid_custom_field', error.message);
     throw error;
   }
 }
@@ -98,7 +124,10 @@ async function resolveJobAttachments(
   job: ReplyJob,
 ): Promise<NewReply['attachments']> {
   if (job.attachments.length > deps.attachments.count) {
-    throw new UnrecoverableError(`more than ${deps.attachments.count} attachments`);
+    throw new FinalJobError(
+      'invalid_attachment',
+      `more than ${deps.attachments.count} attachments`,
+    );
   }
   let inlineBytes = 0;
   const resolved: Array<NewReply['attachments'][number]> = [];
@@ -107,20 +136,27 @@ async function resolveJobAttachments(
     try {
       name = checkAttachmentName(i + 1, attachment.name, deps.attachments.extensions);
     } catch (error) {
-      if (error instanceof ApiError) throw new UnrecoverableError(error.message);
+      if (error instanceof ApiError) throw new FinalJobError('invalid_attachment', error.message);
       throw error;
     }
     let sha256: string;
     if ('data' in attachment) {
       const bytes = decodeBase64(attachment.data);
-      if (!bytes) throw new UnrecoverableError(`Attachment ${i + 1}: data is not valid base64`);
+      if (!bytes) {
+        throw new FinalJobError(
+          'invalid_attachment',
+          `Attachment ${i + 1}: data is not valid base64`,
+        );
+      }
       inlineBytes += bytes.length;
       if (inlineBytes > MAX_INLINE_BYTES) {
-        throw new UnrecoverableError(
+        throw new FinalJobError(
+          'invalid_attachment',
           'inline attachment data exceeds 256 KiB in all; use blob references',
         );
       }
-      const tooLarge = () => new UnrecoverableError('inline attachment data exceeds 256 KiB');
+      const tooLarge = () =>
+        new FinalJobError('invalid_attachment', 'inline attachment data exceeds 256 KiB');
       sha256 = (await deps.blobs.write(bytes, MAX_INLINE_BYTES, tooLarge)).sha256;
     } else {
       sha256 = attachment.blob.sha256;
@@ -135,11 +171,18 @@ async function resolveJobAttachments(
 }
 
 /**
- * SQLSTATE classes that no retry can fix: integrity (23: a client, contact or status that does
- * not exist, a reused reply id) and data exceptions (22). Connection loss, deadlocks (40P01)
- * and serialization failures (40001) are transient.
+ * SQLSTATE classes that no retry can fix: integrity (23: a client, contact, status or blob
+ * that does not exist, a reused reply id) and data exceptions (22). Connection loss, deadlocks
+ * (40P01) and serialization failures (40001) are transient: undefined, so the job retries. The
+ * violated constraint names the public reason.
  */
-function isPermanent(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^2[23]/.test(code);
+function permanentReason(error: unknown): DeadReason | undefined {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  if (typeof code !== 'string' || !/^2[23]/.test(code)) return undefined;
+  const name = typeof constraint === 'string' ? constraint : '';
+  if (/client_id|contact_id/.test(name)) return 'author_not_found';
+  if (/status/.test(name)) return 'status_not_found';
+  if (/sha256/.test(name)) return 'invalid_attachment';
+  if (/ticket_id/.test(name)) return 'ticket_not_found';
+  return 'refused_by_database';
 }

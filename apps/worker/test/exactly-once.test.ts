@@ -26,10 +26,12 @@ describe('one reply per accepted request, however often BullMQ delivers it', () 
     await expect(first.waitUntilFinished(fixture.events, 10_000)).resolves.toEqual({
       replyid: data.replyid,
       outcome: 'inserted',
+      notifications: 0,
     });
     await expect(second.waitUntilFinished(fixture.events, 10_000)).resolves.toEqual({
       replyid: data.replyid,
       outcome: 'duplicate',
+      notifications: 0,
     });
     expect(await first.getState()).toBe('completed');
     expect(await second.getState()).toBe('completed');
@@ -86,6 +88,7 @@ describe('one reply per accepted request, however often BullMQ delivers it', () 
     await expect(job.waitUntilFinished(fixture.events, 10_000)).resolves.toEqual({
       replyid: data.replyid,
       outcome: 'duplicate',
+      notifications: 0,
     });
     expect(stalled).toEqual([job.id]);
     const done = (await fixture.queue.getJob(job.id!))!;
@@ -121,6 +124,7 @@ describe('one reply per accepted request, however often BullMQ delivers it', () 
     expect(result).toEqual({
       replyid: data.replyid,
       outcome: expect.stringMatching(/^(inserted|duplicate)$/) as unknown,
+      notifications: 0,
     });
     expect((await fixture.queue.getJob(job.id!))!.stalledCounter).toBe(1);
     expect(await replyCount({ dedupe_key: data.dedupeKey })).toBe(1);

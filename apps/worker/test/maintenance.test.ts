@@ -1,12 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Queue, type Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgBlobStore, type BlobStore } from '@ticketflow/db';
-import { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, createRedis } from '@ticketflow/queue';
+import {
+  DISPATCH_OUTBOX_JOB,
+  MAINTENANCE_QUEUE,
+  RECONCILE_DEAD_LETTERS_JOB,
+  SWEEP_BLOBS_JOB,
+  createRedis,
+  openQueue,
+} from '@ticketflow/queue';
 import { redisUrl } from '@ticketflow/testing';
-import { startMaintenanceWorker } from '../src/index.ts';
-import { until, useTestStores } from './worker-fixture.ts';
+import { createNotificationDispatcher } from '../src/dispatch-notifications.ts';
+import { faultPoints } from '../src/fault-points.ts';
+import { startMaintenanceWorker } from '../src/maintenance-worker.ts';
+import type { QueueWorker } from '../src/start-queue-worker.ts';
+import { CATALOG, until, useTestStores } from './worker-fixture.ts';
 
 /** Short, so a sweep runs within a second instead of the production hour. */
 const EVERY_MS = 500;
@@ -17,7 +27,7 @@ const DEADLINE_MS = 10_000;
 const stores = useTestStores();
 let blobs: BlobStore;
 let queue: Queue;
-const workers: Worker[] = [];
+const workers: QueueWorker[] = [];
 const connection = createRedis(redisUrl(), 'worker');
 /** Everything the workers log, so a failed schedule or sweep shows up as a failed assertion. */
 const logged: Array<{ level: number; msg: string }> = [];
@@ -33,7 +43,7 @@ beforeAll(() => {
 
 // Runs before useTestStores' cleanup (vitest runs afterAll hooks last-registered first).
 afterAll(async () => {
-  for (const worker of workers) await worker.close();
+  for (const worker of workers) await worker.close(5000);
   await queue?.close();
   connection.disconnect();
 });
@@ -100,16 +110,27 @@ describe('the maintenance worker', () => {
     await referenceBlob(referenced);
     fresh = await stageBlob(0);
     // Two workers (two processes in production), each upserting the schedule as it starts.
+    const notifications = openQueue(CATALOG.notifications, connection, stores.prefix);
     const options = {
+      db: stores.db,
       blobs,
+      catalog: CATALOG,
       connection,
       prefix: stores.prefix,
-      graceMs: GRACE_MS,
-      everyMs: EVERY_MS,
+      blobGraceMs: GRACE_MS,
+      blobSweepEveryMs: EVERY_MS,
+      // The outbox and dead-letter sweeps have their own tests; here they stay out of the way.
+      outboxSweepMs: 3_600_000,
+      dispatch: createNotificationDispatcher(notifications, CATALOG.notifications, stores.db),
       logger,
+      hitFault: faultPoints([]),
     };
     workers.push(startMaintenanceWorker(options), startMaintenanceWorker(options));
-    for (const worker of workers) worker.on('completed', () => sweeps++);
+    for (const { worker } of workers) {
+      worker.on('completed', (job) => {
+        if (job.name === SWEEP_BLOBS_JOB) sweeps++;
+      });
+    }
   });
 
   /** Resolves once `n` more sweeps have completed than when it was called. */
@@ -140,13 +161,17 @@ describe('the maintenance worker', () => {
     expect(await blobExists(fresh)).toBe(true);
   });
 
-  it('keeps one job scheduler for the sweep however many workers start', async () => {
+  it('keeps one job scheduler per maintenance job however many workers start', async () => {
     // Any sweep that completes now started long after both workers' upserts had landed.
     await moreSweeps(2);
-    expect(await queue.getJobSchedulersCount()).toBe(1);
-    expect(await queue.getJobSchedulers()).toEqual([
+    expect(await queue.getJobSchedulersCount()).toBe(3);
+    const schedulers = await queue.getJobSchedulers();
+    expect(schedulers.map((s) => s.key).sort()).toEqual(
+      [DISPATCH_OUTBOX_JOB, RECONCILE_DEAD_LETTERS_JOB, SWEEP_BLOBS_JOB].sort(),
+    );
+    expect(schedulers).toContainEqual(
       expect.objectContaining({ key: SWEEP_BLOBS_JOB, name: SWEEP_BLOBS_JOB, every: EVERY_MS }),
-    ]);
+    );
   });
 
   it('logs no errors and fails no sweep', async () => {

@@ -80,7 +80,11 @@ describe('SIGTERM on a worker process', () => {
     expect(worker.output()).toContain('"msg":"stopped"');
     const done = (await fixture.queue.getJob(job.id!))!;
     expect(await done.getState()).toBe('completed');
-    expect(done.returnvalue).toEqual({ replyid: data.replyid, outcome: 'inserted' });
+    expect(done.returnvalue).toEqual({
+      replyid: data.replyid,
+      outcome: 'inserted',
+      notifications: 0,
+    });
     expect(done.stalledCounter).toBe(0);
     expect(await replyCount({ dedupe_key: data.dedupeKey })).toBe(1);
 
@@ -114,6 +118,7 @@ describe('SIGTERM on a worker process', () => {
     await expect(job.waitUntilFinished(fixture.events, 10_000)).resolves.toEqual({
       replyid: data.replyid,
       outcome: expect.stringMatching(/^(inserted|duplicate)$/) as unknown,
+      notifications: 0,
     });
     expect((await fixture.queue.getJob(job.id!))!.stalledCounter).toBe(1);
     expect(await replyCount({ dedupe_key: data.dedupeKey })).toBe(1);

@@ -1,17 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Job, QueueEvents } from 'bullmq';
+import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Knex } from 'knex';
 import { pino } from 'pino';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { createPgBlobStore, seedDemo, type DemoSeed } from '@ticketflow/db';
+import { parseConfig } from '@ticketflow/config';
 import {
   createRedis,
-  createReplyQueue,
-  createReplyQueueEvents,
-  replyJobOptions,
+  jobCatalog,
+  jobOptions,
+  openQueue,
+  openQueueEvents,
   type ReplyQueue,
 } from '@ticketflow/queue';
 import {
@@ -21,7 +25,10 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '@ticketflow/testing';
-import { startReplyWorker, type ReplyWorker } from '../src/index.ts';
+import { createNotificationDispatcher } from '../src/dispatch-notifications.ts';
+import { faultPoints } from '../src/fault-points.ts';
+import { startReplyWorker } from '../src/reply-worker.ts';
+import type { QueueWorker } from '../src/start-queue-worker.ts';
 
 /** The repository root: `serve --worker` runs from there, as an operator would run it. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,6 +42,11 @@ export const STALLED_MS = 500;
 
 /** Retries allowed for each job: an invalid job must fail on the first anyway. */
 export const ATTEMPTS = 3;
+
+/** The catalog as the tests' workers and producers see it: 3 attempts, 50 ms backoff. */
+export const CATALOG = jobCatalog(
+  parseConfig({ TICKETFLOW_REPLY_ATTEMPTS: String(ATTEMPTS), TICKETFLOW_REPLY_BACKOFF_MS: '50' }),
+);
 
 /** A fresh database with the demo seed, and a Redis key prefix no other test file uses. */
 export interface TestStores {
@@ -162,7 +174,7 @@ export interface WorkerFixture extends TestStores {
     context?: () => string,
   ) => Promise<void>;
   /** An in-process reply worker on this file's prefix, closed when the test ends. */
-  startWorker: (concurrency?: number) => ReplyWorker;
+  startWorker: (concurrency?: number) => QueueWorker;
   /**
    * `ticketflow serve --worker` as a real child process, with `env` added to its environment;
    * SIGKILLed if the test leaves it running.
@@ -178,6 +190,7 @@ export interface WorkerFixture extends TestStores {
 export function useWorkerFixture(tickets: { tidPrefix: string; subject: string }): WorkerFixture {
   const stores = useTestStores();
   let queue: ReplyQueue | undefined;
+  let notifications: Queue | undefined;
   let events: QueueEvents | undefined;
   const connections: Array<{ disconnect(): void }> = [];
 
@@ -185,15 +198,19 @@ export function useWorkerFixture(tickets: { tidPrefix: string; subject: string }
     const producer = createRedis(redisUrl(), 'producer');
     const eventsConnection = createRedis(redisUrl(), 'worker');
     connections.push(producer, eventsConnection);
-    queue = createReplyQueue(producer, stores.prefix, { attempts: ATTEMPTS, backoffMs: 50 });
-    events = createReplyQueueEvents(eventsConnection, stores.prefix);
-    await events.waitUntilReady();
+    queue = openQueue<ReplyQueue>(CATALOG.replies, producer, stores.prefix);
+    notifications = openQueue(CATALOG.notifications, producer, stores.prefix);
+    const opened = openQueueEvents(CATALOG.replies, eventsConnection, stores.prefix);
+    events = opened;
+    await opened.waitUntilReady();
   });
 
   afterAll(async () => {
     await events?.close();
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await queue?.close();
+    await notifications?.obliterate({ force: true }).catch(() => undefined);
+    await notifications?.close();
     for (const c of connections) c.disconnect();
   });
 
@@ -215,10 +232,11 @@ export function useWorkerFixture(tickets: { tidPrefix: string; subject: string }
   }
 
   function enqueue(data: ReplyJob, jobId = replyJobId(data.replyid)): Promise<Job> {
-    return ready(queue).add(REPLY_JOB, data, {
-      ...replyJobOptions({ attempts: ATTEMPTS, backoffMs: 50 }),
-      jobId,
-    }) as Promise<Job>;
+    return ready(queue).add(
+      REPLY_JOB,
+      data,
+      jobOptions(CATALOG.replies.jobs.reply, jobId),
+    ) as Promise<Job>;
   }
 
   async function replyCount(where: Record<string, unknown>): Promise<number> {
@@ -259,18 +277,25 @@ export function useWorkerFixture(tickets: { tidPrefix: string; subject: string }
     await until(`${backends} transaction(s) to wait on the ticket row`, blocked, 10_000, context);
   }
 
-  function startWorker(concurrency = 1): ReplyWorker {
+  function startWorker(concurrency = 1): QueueWorker {
     const connection = createRedis(redisUrl(), 'worker');
     const worker = startReplyWorker({
       db: stores.db,
       blobs: createPgBlobStore(stores.db),
       attachments: { extensions: ['.txt', '.pdf', '.png'], count: 10 },
+      dispatch: createNotificationDispatcher(
+        ready(notifications),
+        CATALOG.notifications,
+        stores.db,
+      ),
+      catalog: CATALOG,
       connection,
       prefix: stores.prefix,
       concurrency,
       lockDurationMs: LOCK_MS,
       stalledIntervalMs: STALLED_MS,
       logger: pino({ level: 'silent' }),
+      hitFault: faultPoints([]),
     });
     onTestFinished(async () => {
       // Forced: a test that failed half-way may leave a job blocked; nothing should wait for it.
@@ -292,6 +317,8 @@ export function useWorkerFixture(tickets: { tidPrefix: string; subject: string }
         TICKETFLOW_WORKER_LOCK_DURATION_MS: String(LOCK_MS),
         TICKETFLOW_WORKER_STALLED_INTERVAL_MS: String(STALLED_MS),
         LOG_LEVEL: 'warn',
+        // Notification email of a spawned worker never lands in the repository.
+        TICKETFLOW_MAIL_DIR: join(tmpdir(), `tf-mail-${stores.prefix}`),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, DEV_JWT_SECRET, parseConfig } from './parse-config.ts';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  DEV_JWT_SECRET,
+  DEV_MAIL_SECRET,
+  parseConfig,
+} from './parse-config.ts';
 
 const VALID_SECRET = 'a-shared-secret-of-at-least-32-chars!';
 
@@ -64,6 +70,26 @@ describe('parseConfig', () => {
       rateLimits: { perPrincipalPerMinute: 6000, perTicketPerMinute: 120 },
       idempotencyTtlHours: 48,
       blobSweep: { graceHours: 24, everyMinutes: 60 },
+      mail: {
+        smtpUrl: undefined,
+        from: 'Ticketflow <helpdesk@ticketflow.localhost>',
+        dir: '.ticketflow/mail',
+        secret: DEV_MAIL_SECRET,
+        usesDevSecret: true,
+        attempts: 12,
+        backoffMs: 5000,
+      },
+      webhooks: {
+        // Svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+        scheduleMs: [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6],
+        timeoutMs: 15_000,
+        allowPrivate: false,
+        disableAfterMs: 5 * 24 * 3_600_000,
+        perEndpointConcurrency: 16,
+      },
+      notifyConcurrency: 64,
+      outboxSweepMs: 30_000,
+      faultPoints: [],
       logLevel: 'info',
       accessLog: true,
     });
@@ -253,6 +279,40 @@ describe('parseConfig', () => {
       expect(config.corsOrigins).toEqual(['https://a.example']);
       expect(config.limits.attachmentExtensions[0]).toBe('.jpg');
     });
+  });
+});
+
+describe('notification settings', () => {
+  it('reads a webhook schedule of durations, milliseconds included for short test schedules', () => {
+    expect(
+      parseConfig({ TICKETFLOW_WEBHOOK_SCHEDULE: '200ms, 1s,2m,1h,1d' }).webhooks.scheduleMs,
+    ).toEqual([200, 1000, 120_000, 3_600_000, 86_400_000]);
+  });
+
+  it('refuses a schedule that is not a list of durations, naming the variable', () => {
+    expect(configErrorOf({ TICKETFLOW_WEBHOOK_SCHEDULE: '5s,soon' })).toMatch(
+      /^TICKETFLOW_WEBHOOK_SCHEDULE: expected durations like 5s,5m,2h/,
+    );
+  });
+
+  it('refuses an unknown fault point instead of silently running without it', () => {
+    expect(configErrorOf({ TICKETFLOW_FAULT_POINTS: 'after-reply-commit,after-lunch' })).toMatch(
+      /^TICKETFLOW_FAULT_POINTS/,
+    );
+    expect(parseConfig({ TICKETFLOW_FAULT_POINTS: 'after-dead-letter' }).faultPoints).toEqual([
+      'after-dead-letter',
+    ]);
+  });
+
+  it('uses the mail secret when set and says when the development key is in use', () => {
+    const secret = 'm'.repeat(32);
+    expect(parseConfig({ TICKETFLOW_MAIL_SECRET: secret }).mail).toMatchObject({
+      secret,
+      usesDevSecret: false,
+    });
+    expect(configErrorOf({ TICKETFLOW_MAIL_SECRET: 'short' })).toMatch(
+      /^TICKETFLOW_MAIL_SECRET: at least 32 characters/,
+    );
   });
 });
 

@@ -14,6 +14,14 @@ const bool = z
   .transform((v) => v.toLowerCase())
   .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+/** `5s,5m,30m,2h` → milliseconds each; `ms` is allowed for tests that shorten schedules. */
+const durations = z
+  .string()
+  .regex(
+    /^\s*\d+(?:ms|s|m|h|d)(?:\s*,\s*\d+(?:ms|s|m|h|d))*\s*$/,
+    'expected durations like 5s,5m,2h',
+  )
+  .transform((v) => v.split(',').map((d) => parseDuration(d.trim())));
 const list = z.string().transform((v) =>
   v
     .split(',')
@@ -26,6 +34,15 @@ const list = z.string().transform((v) =>
  * fresh machine with no configuration. `serve` logs a warning whenever it is in use.
  */
 export const DEV_JWT_SECRET = 'ticketflow-development-secret-do-not-use-in-production';
+/** The development key of notification Message-IDs, used when TICKETFLOW_MAIL_SECRET is unset. */
+export const DEV_MAIL_SECRET = 'ticketflow-development-mail-secret-do-not-use-in-production';
+
+/**
+ * Points where a process SIGKILLs itself, so crash tests can stop it at an exact moment. Off
+ * unless TICKETFLOW_FAULT_POINTS names them; never set in production.
+ */
+export const FAULT_POINTS = ['after-reply-commit', 'after-dead-letter'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 /** Every variable the service reads, with its default. Defaults live here and nowhere else. */
 const envSchema = z
@@ -101,6 +118,39 @@ const envSchema = z
     TICKETFLOW_RATE_LIMIT_PER_TICKET: int().default(120),
     /** How long idempotent responses are kept (hours, at least 24 per API.md §8). */
     TICKETFLOW_IDEMPOTENCY_TTL_HOURS: int(24).default(48),
+    /** SMTP server for notification email (`smtp://user:pass@host:587`, `smtps://…`). */
+    SMTP_URL: z.url().optional(),
+    /** From address of notification email; its domain also names the Message-IDs. */
+    TICKETFLOW_MAIL_FROM: z.string().min(3).default('Ticketflow <helpdesk@ticketflow.localhost>'),
+    /** Without SMTP_URL, each notification email is written here as an `.eml` file (development). */
+    TICKETFLOW_MAIL_DIR: z.string().min(1).default('.ticketflow/mail'),
+    /** HMAC key of notification Message-IDs (an email bridge verifies them), ≥ 32 characters. */
+    TICKETFLOW_MAIL_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    /** Attempts per notification email before it is dead-lettered. */
+    TICKETFLOW_EMAIL_ATTEMPTS: int(1, 50).default(12),
+    /** First email retry delay (ms); doubles each attempt, with jitter (12 attempts span ~5.7 h). */
+    TICKETFLOW_EMAIL_BACKOFF_MS: int(10).default(5000),
+    /** Delays between webhook attempts (Svix's schedule): one attempt more than entries. */
+    TICKETFLOW_WEBHOOK_SCHEDULE: durations.default([
+      5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+    ]),
+    /** One webhook attempt's deadline, connect to last byte (ms). */
+    TICKETFLOW_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000),
+    /** Allow webhook URLs on loopback, private and link-local addresses (development only). */
+    TICKETFLOW_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+    /** An endpoint whose every attempt failed for this many hours is disabled (0: at once). */
+    TICKETFLOW_WEBHOOK_DISABLE_AFTER_HOURS: int(0).default(120),
+    /** Webhook attempts in flight per endpoint per worker process: a slow one cannot take every slot. */
+    TICKETFLOW_WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 1000).default(16),
+    /** Notification deliveries at once per worker process (they wait on the network). */
+    TICKETFLOW_NOTIFY_CONCURRENCY: int(1, 1000).default(64),
+    /**
+     * How often the outbox is swept, and how old an undispatched row must be to be enqueued by
+     * the sweep (a crash between the reply commit and the enqueue), in seconds.
+     */
+    TICKETFLOW_OUTBOX_SWEEP_SECONDS: int(1).default(30),
+    /** Comma-separated crash points for tests (see FAULT_POINTS); never in production. */
+    TICKETFLOW_FAULT_POINTS: list.pipe(z.array(z.enum(FAULT_POINTS))).default([]),
     /** pino level. */
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -153,6 +203,26 @@ export interface Config {
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
   idempotencyTtlHours: number;
   blobSweep: { graceHours: number; everyMinutes: number };
+  mail: {
+    smtpUrl: string | undefined;
+    from: string;
+    dir: string;
+    secret: string;
+    /** True when the built-in development Message-ID key is in use. */
+    usesDevSecret: boolean;
+    attempts: number;
+    backoffMs: number;
+  };
+  webhooks: {
+    scheduleMs: readonly number[];
+    timeoutMs: number;
+    allowPrivate: boolean;
+    disableAfterMs: number;
+    perEndpointConcurrency: number;
+  };
+  notifyConcurrency: number;
+  outboxSweepMs: number;
+  faultPoints: readonly FaultPoint[];
   logLevel: Env['LOG_LEVEL'];
   accessLog: boolean;
 }
@@ -215,6 +285,25 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       everyMinutes: e.TICKETFLOW_BLOB_SWEEP_EVERY_MINUTES,
     },
     idempotencyTtlHours: e.TICKETFLOW_IDEMPOTENCY_TTL_HOURS,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.TICKETFLOW_MAIL_FROM,
+      dir: e.TICKETFLOW_MAIL_DIR,
+      secret: e.TICKETFLOW_MAIL_SECRET ?? DEV_MAIL_SECRET,
+      usesDevSecret: !e.TICKETFLOW_MAIL_SECRET,
+      attempts: e.TICKETFLOW_EMAIL_ATTEMPTS,
+      backoffMs: e.TICKETFLOW_EMAIL_BACKOFF_MS,
+    },
+    webhooks: {
+      scheduleMs: e.TICKETFLOW_WEBHOOK_SCHEDULE,
+      timeoutMs: e.TICKETFLOW_WEBHOOK_TIMEOUT_MS,
+      allowPrivate: e.TICKETFLOW_WEBHOOK_ALLOW_PRIVATE,
+      disableAfterMs: e.TICKETFLOW_WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+      perEndpointConcurrency: e.TICKETFLOW_WEBHOOK_ENDPOINT_CONCURRENCY,
+    },
+    notifyConcurrency: e.TICKETFLOW_NOTIFY_CONCURRENCY,
+    outboxSweepMs: e.TICKETFLOW_OUTBOX_SWEEP_SECONDS * 1000,
+    faultPoints: e.TICKETFLOW_FAULT_POINTS,
     logLevel: e.LOG_LEVEL,
     accessLog: e.TICKETFLOW_ACCESS_LOG,
   });
@@ -222,6 +311,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
 /** Names of every variable parseConfig reads (kept in step with .env.example by a test). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  return Number(m![1]) * UNIT_MS[m![2] as keyof typeof UNIT_MS];
+}
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

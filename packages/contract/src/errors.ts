@@ -57,6 +57,11 @@ const catalogue = {
     message: () =>
       'This Idempotency-Key was already used for a different request; use a new key for a new request',
   },
+  reply_dead_lettered: {
+    status: 422,
+    message: (replyid: string, reason: string) =>
+      `Reply ${replyid} was accepted but not stored: ${reason}; fix the cause and send it again`,
+  },
   payload_too_large: {
     status: 413,
     message: (what: string, limit: string) => `${what} exceeds the limit of ${limit}`,

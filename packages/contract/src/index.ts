@@ -41,6 +41,11 @@ export {
 export { decodeBase64 } from './decode-base64.ts';
 export { parsePhpSerializedArray, type PhpScalar } from './parse-php-serialized.ts';
 export { formatBytes } from './format-bytes.ts';
+export {
+  notificationMessageId,
+  ticketThreadId,
+  readNotificationMessageId,
+} from './notification-message-id.ts';
 export { attachmentLabel, checkAttachmentName, storableName } from './attachment-name.ts';
 export {
   attachmentsTooLargeInTotal,
@@ -49,3 +54,12 @@ export {
   type AttachmentLimits,
   type DecodedAttachment,
 } from './read-attachments.ts';
+export {
+  NOTIFICATION_QUEUE,
+  EMAIL_JOB,
+  WEBHOOK_JOB,
+  notificationJobId,
+  readNotificationJob,
+  type NotificationJob,
+} from './notification-job.ts';
+export { describeDeadReason, type DeadReason } from './dead-reasons.ts';

@@ -14,11 +14,47 @@ export {
   insertReplies,
   listReplies,
   findReply,
+  REPLY_CREATED_EVENT,
   type NewReply,
   type InsertOutcome,
+  type OutboxRef,
+  type StoreResult,
   type StoredReply,
 } from './replies.ts';
-export { recordDeadLetter, findDeadLetter } from './dead-letters.ts';
+export {
+  recordDeadLetter,
+  reconcileDeadLetter,
+  findDeadLetter,
+  findDeadLetterById,
+  listDeadLetters,
+  markDeadLetterReplayed,
+  purgeDeadLetters,
+  type DeadLetter,
+  type StoredDeadLetter,
+} from './dead-letters.ts';
+export {
+  loadDelivery,
+  previousEmailReply,
+  markDispatched,
+  findUndispatched,
+  markDelivered,
+  markDeliveryFailed,
+  insertTestEvent,
+  type Delivery,
+  type NotifiedReply,
+} from './outbox.ts';
+export {
+  addWebhookEndpoint,
+  listWebhookEndpoints,
+  findWebhookEndpoint,
+  removeWebhookEndpoint,
+  setWebhookEndpointEnabled,
+  noteEndpointFailure,
+  noteEndpointSuccess,
+  recordWebhookAttempt,
+  listWebhookAttempts,
+  type WebhookEndpoint,
+} from './webhook-endpoints.ts';
 export { seedDemo, type DemoSeed } from './seed-demo.ts';
 export {
   claimIdempotencyKey,

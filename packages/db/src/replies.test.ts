@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
-import { findReply, insertReplies, insertReply, listReplies, type NewReply } from './replies.ts';
+import {
+  findReply,
+  insertReplies,
+  insertReply,
+  listReplies,
+  type NewReply,
+  type StoreResult,
+} from './replies.ts';
 
 let database: TestDatabase;
 /** A department, and two clients each with one contact: the rows every reply hangs from. */
@@ -68,6 +75,7 @@ function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
     admin: '',
     message: 'hello',
     messageHtml: '<p>hello</p>',
+    notifyEmail: null,
     editor: 'plain',
     createdAt: new Date('2030-01-02T03:04:05.000Z'),
     source: 'api',
@@ -99,13 +107,18 @@ async function ticketRow(
   return row!;
 }
 
+function outcomesOf(results: readonly StoreResult[]): string[] {
+  return results.map((r) => r.outcome);
+}
+
 describe('insertReply', () => {
   it('stores one row when the same dedupe key arrives twice, and reports the second as a duplicate', async () => {
     const ticketId = await newTicket();
     const first = reply(ticketId);
-    expect(await insertReply(database.db, first)).toBe('inserted');
+    expect((await insertReply(database.db, first)).outcome).toBe('inserted');
     expect(
-      await insertReply(database.db, { ...first, replyUid: randomUUID(), message: 'again' }),
+      (await insertReply(database.db, { ...first, replyUid: randomUUID(), message: 'again' }))
+        .outcome,
     ).toBe('duplicate');
     expect(await repliesWithKey(first.dedupeKey)).toBe(1);
     expect((await findReply(database.db, first.replyUid))?.message).toBe('hello');
@@ -119,8 +132,8 @@ describe('insertReply', () => {
         insertReply(database.db, reply(ticketId, { replyUid: randomUUID(), dedupeKey })),
       ),
     );
-    expect(outcomes.filter((o) => o === 'inserted')).toHaveLength(1);
-    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(4);
+    expect(outcomes.filter((o) => o.outcome === 'inserted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(4);
     expect(await repliesWithKey(dedupeKey)).toBe(1);
   });
 
@@ -164,12 +177,14 @@ describe('insertReplies (group commit)', () => {
     await insertReply(database.db, stored);
     const a = reply(ticketId, { message: 'a' });
     const b = reply(ticketId, { message: 'b' });
-    const outcomes = await insertReplies(database.db, [
-      a,
-      b,
-      { ...a, replyUid: randomUUID(), message: 'a again' },
-      { ...stored, replyUid: randomUUID() },
-    ]);
+    const outcomes = outcomesOf(
+      await insertReplies(database.db, [
+        a,
+        b,
+        { ...a, replyUid: randomUUID(), message: 'a again' },
+        { ...stored, replyUid: randomUUID() },
+      ]),
+    );
     expect(outcomes).toEqual(['inserted', 'inserted', 'duplicate', 'duplicate']);
     expect((await findReply(database.db, a.replyUid))?.message).toBe('a');
     expect(await repliesWithKey(a.dedupeKey)).toBe(1);
@@ -224,7 +239,7 @@ describe('insertReplies (group commit)', () => {
       replyUid: randomUUID(),
       customFields: [{ fieldId: fieldId, value: 'copy.example' }],
     };
-    expect(await insertReplies(database.db, [one, two, copy])).toEqual([
+    expect(outcomesOf(await insertReplies(database.db, [one, two, copy]))).toEqual([
       'inserted',
       'inserted',
       'duplicate',
@@ -251,7 +266,7 @@ describe('insertReplies (group commit)', () => {
   it('stores a lone UTF-16 surrogate as U+FFFD, as a bound parameter did', async () => {
     const ticketId = await newTicket();
     const lone = reply(ticketId, { message: 'broken \ud800 emoji' });
-    expect(await insertReplies(database.db, [lone, reply(ticketId)])).toEqual([
+    expect(outcomesOf(await insertReplies(database.db, [lone, reply(ticketId)]))).toEqual([
       'inserted',
       'inserted',
     ]);
@@ -338,5 +353,107 @@ describe('findReply', () => {
 
   it('finds nothing for an unknown reply id', async () => {
     expect(await findReply(database.db, randomUUID())).toBeUndefined();
+  });
+});
+
+describe('the outbox rows a reply commits with', () => {
+  async function endpoint(events: string[], enabled = true): Promise<number> {
+    const [row] = await database
+      .db('webhook_endpoints')
+      .insert({ url: 'https://hooks.example.test/in', secret: 'whsec_x', events, enabled })
+      .returning<{ id: number }[]>('id');
+    return row!.id;
+  }
+
+  it('writes one email row and one row per enabled endpoint subscribed to the event', async () => {
+    const subscribed = await endpoint(['ticket.reply.created']);
+    await endpoint(['ticket.reply.created'], false);
+    await endpoint(['ticket.closed']);
+    try {
+      const ticketId = await newTicket();
+      const r = reply(ticketId, { notifyEmail: 'support@host.example', ticketStatus: 'Answered' });
+      const [result] = await insertReplies(database.db, [r]);
+      expect(result!.outcome).toBe('inserted');
+      expect(result!.notifications.map((n) => n.channel).sort()).toEqual(['email', 'webhook']);
+      const rows = await database
+        .db('outbox')
+        .whereIn(
+          'id',
+          result!.notifications.map((n) => n.outboxId),
+        )
+        .select('channel', 'recipient', 'endpoint_id', 'status_before', 'status_after', 'event');
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          {
+            channel: 'email',
+            recipient: 'support@host.example',
+            endpoint_id: null,
+            status_before: 'Open',
+            status_after: 'Answered',
+            event: 'ticket.reply.created',
+          },
+          {
+            channel: 'webhook',
+            recipient: null,
+            endpoint_id: subscribed,
+            status_before: 'Open',
+            status_after: 'Answered',
+            event: 'ticket.reply.created',
+          },
+        ]),
+      );
+      expect(rows).toHaveLength(2);
+    } finally {
+      await database.db('webhook_endpoints').delete();
+    }
+  });
+
+  it('gives each reply of a batch on one ticket the status the reply before it left', async () => {
+    const ticketId = await newTicket();
+    const first = reply(ticketId, { notifyEmail: 'a@host.example', ticketStatus: 'Answered' });
+    const second = reply(ticketId, { notifyEmail: 'a@host.example', ticketStatus: 'On Hold' });
+    const results = await insertReplies(database.db, [first, second]);
+    const before = await database
+      .db('outbox')
+      .whereIn(
+        'id',
+        results.flatMap((r) => r.notifications.map((n) => n.outboxId)),
+      )
+      .orderBy('status_after')
+      .select('status_before', 'status_after');
+    expect(before).toEqual([
+      { status_before: 'Open', status_after: 'Answered' },
+      { status_before: 'Answered', status_after: 'On Hold' },
+    ]);
+  });
+
+  it('writes no outbox row for a duplicate, nor for a reply without an email', async () => {
+    const ticketId = await newTicket();
+    const r = reply(ticketId, { notifyEmail: 'support@host.example' });
+    await insertReply(database.db, r);
+    const again = await insertReply(database.db, { ...r, replyUid: randomUUID() });
+    expect(again).toEqual({ outcome: 'duplicate', notifications: [] });
+    const silent = await insertReply(database.db, reply(ticketId, { notifyEmail: null }));
+    expect(silent).toEqual({ outcome: 'inserted', notifications: [] });
+    const [count] = await database
+      .db('outbox')
+      .where({ ticket_id: ticketId })
+      .count<{ count: string }[]>('* as count');
+    expect(Number(count!.count)).toBe(1);
+  });
+
+  it('writes no outbox row when the reply itself is refused (one statement, all or nothing)', async () => {
+    const ticketId = await newTicket();
+    const stray = reply(ticketId, {
+      clientId: 999_999,
+      contactId: null,
+      notifyEmail: 'x@y.example',
+    });
+    await expect(insertReply(database.db, stray)).rejects.toMatchObject({ code: '23503' });
+    const [count] = await database
+      .db('outbox')
+      .where({ ticket_id: ticketId })
+      .count<{ count: string }[]>('* as count');
+    expect(Number(count!.count)).toBe(0);
   });
 });

@@ -25,13 +25,31 @@ export interface NewReply {
   customFields: ReadonlyArray<{ fieldId: number; value: string }>;
   /** Attachments in the order sent; their blobs are already stored. */
   attachments: ReadonlyArray<{ storedName: string; originalName: string; sha256: string }>;
+  /** The address this reply's email notification goes to; null when none is sent. */
+  notifyEmail: string | null;
 }
 
 export type InsertOutcome = 'inserted' | 'duplicate';
 
+/** An outbox row written with a reply: one notification to deliver. */
+export interface OutboxRef {
+  outboxId: string;
+  channel: 'email' | 'webhook';
+}
+
+/** What storing one reply did: a duplicate wrote nothing, so it has no notifications. */
+export interface StoreResult {
+  outcome: InsertOutcome;
+  notifications: OutboxRef[];
+}
+
+/** The webhook event every stored reply fires. */
+export const REPLY_CREATED_EVENT = 'ticket.reply.created';
+
 /**
- * Stores replies, their attachments, their tickets' status and last reply, and the tickets'
- * custom field values in ONE statement, so atomically. A reply whose dedupe key is already
+ * Stores replies, their attachments, their tickets' status and last reply, the tickets'
+ * custom field values and the replies' outbox rows (one per email, one per enabled endpoint
+ * subscribed to `ticket.reply.created`) in ONE statement, so atomically. A reply whose dedupe key is already
  * stored (or appears earlier in the same batch) commits nothing and reports 'duplicate': this
  * is the exactly-once guarantee (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers. Many
  * replies in one call is the worker's group commit; one failing row fails the whole call.
@@ -40,18 +58,26 @@ export type InsertOutcome = 'inserted' | 'duplicate';
  * core the worker shares with it, and the rows travel as one JSON parameter instead of sixteen
  * bound values each.
  */
-export async function insertReplies(
-  db: Db,
-  replies: readonly NewReply[],
-): Promise<InsertOutcome[]> {
+export async function insertReplies(db: Db, replies: readonly NewReply[]): Promise<StoreResult[]> {
   // Later copies of a dedupe key in the batch are duplicates of the first; only firsts are sent.
   const firsts = new Map<string, number>();
   replies.forEach((reply, i) => {
     if (!firsts.has(reply.dedupeKey)) firsts.set(reply.dedupeKey, i);
   });
   const sent = [...firsts.values()].map((i) => replies[i]!);
-  const rows = await queryPrepared<{ dedupe_key: string }>(db, INSERT_REPLIES, [
-    toJson(sent.map((reply, ord) => ({ ord, ...toRow(reply), ticket_status: reply.ticketStatus }))),
+  const rows = await queryPrepared<{
+    dedupe_key: string;
+    outbox_id: string | null;
+    channel: OutboxRef['channel'] | null;
+  }>(db, INSERT_REPLIES, [
+    toJson(
+      sent.map((reply, ord) => ({
+        ord,
+        ...toRow(reply),
+        ticket_status: reply.ticketStatus,
+        notify_email: reply.notifyEmail,
+      })),
+    ),
     toJson(
       sent.flatMap((reply, ord) =>
         reply.attachments.map((a, position) => ({
@@ -69,10 +95,18 @@ export async function insertReplies(
       ),
     ),
   ]);
-  const inserted = new Set(rows.map((r) => r.dedupe_key));
-  return replies.map((reply, i) =>
-    firsts.get(reply.dedupeKey) === i && inserted.has(reply.dedupeKey) ? 'inserted' : 'duplicate',
-  );
+  const inserted = new Map<string, OutboxRef[]>();
+  for (const row of rows) {
+    const refs = inserted.get(row.dedupe_key) ?? [];
+    if (row.outbox_id && row.channel) refs.push({ outboxId: row.outbox_id, channel: row.channel });
+    inserted.set(row.dedupe_key, refs);
+  }
+  return replies.map((reply, i) => {
+    const notifications = inserted.get(reply.dedupeKey);
+    return firsts.get(reply.dedupeKey) === i && notifications
+      ? { outcome: 'inserted', notifications }
+      : { outcome: 'duplicate', notifications: [] };
+  });
 }
 
 /**
@@ -104,7 +138,7 @@ WITH input AS (
     ord int, reply_uid uuid, dedupe_key text, ticket_id int, client_id int, contact_id int,
     name text, email text, admin text, message text, message_html text, editor reply_editor,
     created_at timestamptz, source reply_source, source_principal text, source_message_id text,
-    received_at timestamptz, ticket_status text)
+    received_at timestamptz, ticket_status text, notify_email text)
 ), inserted AS (
   INSERT INTO ticket_replies (reply_uid, dedupe_key, ticket_id, client_id, contact_id, name,
     email, admin, message, message_html, editor, created_at, source, source_principal,
@@ -123,7 +157,26 @@ WITH input AS (
     ord int, position int, stored_name text, original_name text, sha256 text)
   JOIN stored USING (ord)
 ), locked AS MATERIALIZED (
-  SELECT id FROM tickets WHERE id IN (SELECT ticket_id FROM stored) ORDER BY id FOR NO KEY UPDATE
+  SELECT id, status FROM tickets WHERE id IN (SELECT ticket_id FROM stored) ORDER BY id
+  FOR NO KEY UPDATE
+), status_before AS (
+  SELECT stored.ord, COALESCE(
+    lag(stored.ticket_status) OVER (PARTITION BY stored.ticket_id ORDER BY stored.ord),
+    locked.status) AS status
+  FROM stored JOIN locked ON locked.id = stored.ticket_id
+), outboxed AS (
+  INSERT INTO outbox (reply_id, ticket_id, channel, event, recipient, endpoint_id, status_before,
+    status_after)
+  SELECT stored.id, stored.ticket_id, 'email'::outbox_channel, '${REPLY_CREATED_EVENT}', stored.notify_email, NULL,
+    status_before.status, stored.ticket_status
+  FROM stored JOIN status_before USING (ord) WHERE stored.notify_email IS NOT NULL
+  UNION ALL
+  SELECT stored.id, stored.ticket_id, 'webhook'::outbox_channel, '${REPLY_CREATED_EVENT}', NULL, e.id,
+    status_before.status, stored.ticket_status
+  FROM stored JOIN status_before USING (ord)
+  CROSS JOIN webhook_endpoints e
+  WHERE e.enabled AND '${REPLY_CREATED_EVENT}' = ANY (e.events)
+  RETURNING id, reply_id, channel
 ), latest AS (
   SELECT DISTINCT ON (ticket_id) ticket_id, ticket_status,
     max(created_at) OVER (PARTITION BY ticket_id) AS last_reply_at
@@ -141,16 +194,18 @@ WITH input AS (
   ORDER BY f.field_id, stored.ticket_id, f.ord DESC, f.i DESC
   ON CONFLICT (field_id, ticket_id) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
 )
-SELECT dedupe_key FROM inserted`,
+SELECT inserted.dedupe_key, outboxed.id AS outbox_id, outboxed.channel
+FROM inserted LEFT JOIN outboxed ON outboxed.reply_id = inserted.id`,
 };
 
 /** One reply in its own transaction (see insertReplies). */
-export async function insertReply(db: Db, reply: NewReply): Promise<InsertOutcome> {
+export async function insertReply(db: Db, reply: NewReply): Promise<StoreResult> {
   try {
-    const [outcome] = await insertReplies(db, [reply]);
-    return outcome!;
+    const [result] = await insertReplies(db, [reply]);
+    return result!;
   } catch (error) {
-    if (await isConcurrentDuplicate(db, reply, error)) return 'duplicate';
+    if (await isConcurrentDuplicate(db, reply, error))
+      return { outcome: 'duplicate', notifications: [] };
     throw error;
   }
 }

@@ -46,3 +46,32 @@ export async function findReplyAttachment(
 function displayName(storedName: string): string {
   return /^\d{6}_/.test(storedName) ? storedName.slice(7) : storedName;
 }
+
+/** An attachment as a webhook describes it: never the bytes. */
+export interface AttachmentFacts {
+  name: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+/** A stored reply's attachments in the order sent, with their blobs' size and type. */
+export async function listAttachmentFacts(db: Db, replyId: number): Promise<AttachmentFacts[]> {
+  const rows = await db('reply_attachments as a')
+    .join('attachment_blobs as b', 'b.sha256', 'a.sha256')
+    .where('a.reply_id', replyId)
+    .orderBy('a.position')
+    .select<{ stored_name: string; size: string; sha256: string; content_type: string }[]>(
+      'a.stored_name',
+      'b.size',
+      'a.sha256',
+      'b.content_type',
+    );
+  return rows.map((r) => ({
+    name: displayName(r.stored_name),
+    // bigint comes back as a string from pg; attachment sizes are far below 2^53.
+    size: Number(r.size),
+    sha256: r.sha256,
+    contentType: r.content_type,
+  }));
+}

@@ -12,6 +12,13 @@ export interface TicketSummary {
   departmentId: number;
   clientId: number | null;
   status: string;
+  /** Where end-user replies are notified. */
+  departmentEmail: string;
+  /**
+   * Where staff replies are notified (WHMCS): the ticket's contact, else its client, else the
+   * ticket's own address (guest tickets); null when none has one.
+   */
+  requesterEmail: string | null;
 }
 
 /** One indexed read by primary key or by the unique `tid`. */
@@ -43,7 +50,7 @@ export async function findStatusTitle(db: Db, name: string): Promise<string | un
 }
 
 /** The ticket fields get-ticket answers with (WHMCS GetTicket names are mapped by the caller). */
-export interface TicketDetail extends TicketSummary {
+export interface TicketDetail extends Omit<TicketSummary, 'departmentEmail' | 'requesterEmail'> {
   departmentName: string;
   contactId: number | null;
   name: string;
@@ -82,8 +89,13 @@ export async function getTicketDetail(db: Db, ref: TicketRef): Promise<TicketDet
 
 const FIND_TICKETS: PreparedStatement = {
   name: 'ticketflow_find_tickets',
-  text: `SELECT id, tid, department_id, client_id, status FROM tickets
-    WHERE id = ANY($1::int[]) OR tid = ANY($2::text[])`,
+  text: `SELECT t.id, t.tid, t.department_id, t.client_id, t.status, d.email AS department_email,
+      COALESCE(NULLIF(co.email, ''), NULLIF(cl.email, ''), NULLIF(t.email, '')) AS requester_email
+    FROM tickets t
+    JOIN departments d ON d.id = t.department_id
+    LEFT JOIN contacts co ON co.id = t.contact_id
+    LEFT JOIN clients cl ON cl.id = t.client_id
+    WHERE t.id = ANY($1::int[]) OR t.tid = ANY($2::text[])`,
 };
 
 /** Many tickets in one query: by id or by number, answered in the order asked. */
@@ -99,6 +111,8 @@ export async function findTickets(
     department_id: number;
     client_id: number | null;
     status: string;
+    department_email: string;
+    requester_email: string | null;
   }>(db, FIND_TICKETS, [ids, nums]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const byNum = new Map(rows.map((r) => [r.tid, r]));
@@ -111,6 +125,8 @@ export async function findTickets(
         departmentId: row.department_id,
         clientId: row.client_id,
         status: row.status,
+        departmentEmail: row.department_email,
+        requesterEmail: row.requester_email,
       }
     );
   });

@@ -1,9 +1,17 @@
 export { createRedis, isRedisReady, waitForRedis } from './redis-connection.ts';
 export {
-  createReplyQueue,
-  createReplyQueueEvents,
-  replyJobOptions,
-  type ReplyQueue,
-} from './reply-queue.ts';
-export { MAINTENANCE_QUEUE, SWEEP_BLOBS_JOB, scheduleBlobSweep } from './maintenance-queue.ts';
+  jobCatalog,
+  catalogQueues,
+  MAINTENANCE_QUEUE,
+  SWEEP_BLOBS_JOB,
+  DISPATCH_OUTBOX_JOB,
+  RECONCILE_DEAD_LETTERS_JOB,
+  SCHEDULE_BACKOFF,
+  type CatalogPolicy,
+  type JobCatalog,
+  type JobDefinition,
+  type QueueDefinition,
+} from './job-catalog.ts';
+export { openQueue, openQueueEvents, jobOptions, type ReplyQueue } from './open-queue.ts';
+export { FinalJobError } from './final-job-error.ts';
 export { settleWithin } from './settle-within.ts';

@@ -5,11 +5,13 @@ import { createDb, createPgBlobStore } from '@ticketflow/db';
 import { createHealthApp, createIngressApp, createTokenVerifier } from '@ticketflow/ingress';
 import {
   createRedis,
-  createReplyQueue,
-  createReplyQueueEvents,
+  jobCatalog,
+  openQueue,
+  openQueueEvents,
   settleWithin,
+  type ReplyQueue,
 } from '@ticketflow/queue';
-import { startMaintenanceWorker, startReplyWorker } from '@ticketflow/worker';
+import { startWorkers } from '@ticketflow/worker';
 import { createLogger, loadVerificationKey } from '../runtime.ts';
 
 export interface ServeModes {
@@ -18,9 +20,10 @@ export interface ServeModes {
 }
 
 /**
- * Runs the ingress, the reply worker, or both (one process is a complete installation). Every
- * mode listens on PORT; a worker alone serves only /healthz and /readyz. SIGTERM or SIGINT
- * drains: stop accepting, finish in-flight requests and active jobs within the timeout, close.
+ * Runs the ingress, the workers (replies, notifications, maintenance), or both (one process is
+ * a complete installation). Every mode listens on PORT; a worker alone serves only /healthz and
+ * /readyz. SIGTERM or SIGINT drains: stop accepting, finish in-flight requests and active jobs
+ * within the timeout, close.
  */
 export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const logger = createLogger(config);
@@ -35,10 +38,11 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const producer = createRedis(config.redisUrl, 'producer');
   const connections = [producer];
   const closers: Array<() => Promise<unknown>> = [];
+  const catalog = jobCatalog(config);
 
   let app;
   if (modes.ingress && key) {
-    const queue = createReplyQueue(producer, config.queuePrefix, config.worker);
+    const queue = openQueue<ReplyQueue>(catalog.replies, producer, config.queuePrefix);
     // Outages reach the log once through pino, not as raw stacks from BullMQ's default handler.
     queue.on('error', (error) => logger.warn({ err: error.message }, 'reply queue: Redis error'));
     // The event stream is opened on the first `Prefer: wait`: reading every job's events costs
@@ -48,7 +52,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
       (events ??= (async () => {
         const connection = createRedis(config.redisUrl, 'worker');
         connections.push(connection);
-        const opened = createReplyQueueEvents(connection, config.queuePrefix);
+        const opened = openQueueEvents(catalog.replies, connection, config.queuePrefix);
         opened.on('error', (error) =>
           logger.warn({ err: error.message }, 'queue events: Redis error'),
         );
@@ -63,6 +67,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
       db,
       blobs,
       queue,
+      replyJob: catalog.replies.jobs.reply,
       queueEvents,
       redis: producer,
       queuePrefix: config.queuePrefix,
@@ -84,32 +89,19 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
 
   const workerConnection = modes.worker ? createRedis(config.redisUrl, 'worker') : undefined;
   if (workerConnection) connections.push(workerConnection);
-  const replyWorker = workerConnection
-    ? startReplyWorker({
-        db,
-        blobs,
-        attachments: {
-          extensions: config.limits.attachmentExtensions,
-          count: config.limits.attachments,
-        },
-        connection: workerConnection,
-        prefix: config.queuePrefix,
-        concurrency: config.worker.concurrency,
-        lockDurationMs: config.worker.lockDurationMs,
-        stalledIntervalMs: config.worker.stalledIntervalMs,
-        logger,
-      })
+  const workers = workerConnection
+    ? startWorkers({ config, db, blobs, connection: workerConnection, logger })
     : undefined;
-  if (workerConnection) {
-    const maintenance = startMaintenanceWorker({
-      blobs,
-      connection: workerConnection,
-      prefix: config.queuePrefix,
-      graceMs: config.blobSweep.graceHours * 3_600_000,
-      everyMs: config.blobSweep.everyMinutes * 60_000,
-      logger,
-    });
-    closers.push(() => maintenance.close());
+  if (workers?.mailDir) {
+    logger.info(
+      { mailDir: workers.mailDir },
+      `SMTP_URL is not set: notification email is written as .eml files under ${workers.mailDir}`,
+    );
+  }
+  if (modes.worker && config.mail.usesDevSecret) {
+    logger.warn(
+      'TICKETFLOW_MAIL_SECRET is not set: notification Message-IDs use the built-in development key; set it in production',
+    );
   }
 
   const server = await listen(app.listen.bind(app), config.port);
@@ -129,7 +121,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     forceClose.unref();
     await Promise.all([
       new Promise((resolve) => server.close(resolve)),
-      replyWorker?.close(config.shutdownTimeoutMs),
+      workers?.close(config.shutdownTimeoutMs),
     ]);
     clearTimeout(forceClose);
     // Closing BullMQ objects waits on Redis; with Redis down that would never end.

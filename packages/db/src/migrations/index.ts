@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as helpdesk from './001-helpdesk.ts';
 import * as customFieldValues from './002-custom-field-values.ts';
 import * as attachments from './003-attachments.ts';
+import * as notifications from './004-notifications.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['001-helpdesk', helpdesk],
   ['002-custom-field-values', customFieldValues],
   ['003-attachments', attachments],
+  ['004-notifications', notifications],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */

@@ -58,12 +58,15 @@ describe('migrations', () => {
         'dead_letters',
         'departments',
         'idempotency_keys',
+        'outbox',
         'reply_attachments',
         'ticket_replies',
         'ticket_statuses',
         'tickets',
+        'webhook_attempts',
+        'webhook_endpoints',
       ],
-      types: ['custom_field_type', 'reply_editor', 'reply_source'],
+      types: ['custom_field_type', 'outbox_channel', 'reply_editor', 'reply_source'],
     });
   });
 

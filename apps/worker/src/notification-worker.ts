@@ -1,0 +1,49 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { readNotificationJob } from '@ticketflow/contract';
+import { markDeliveryFailed, type Db } from '@ticketflow/db';
+import { SCHEDULE_BACKOFF, type JobCatalog } from '@ticketflow/queue';
+import type { HitFault } from './fault-points.ts';
+import {
+  RetryLaterError,
+  createNotificationProcessor,
+  type NotificationProcessorDeps,
+} from './process-notification.ts';
+import { startQueueWorker, type QueueWorker } from './start-queue-worker.ts';
+import { webhookRetryDelayMs } from './webhooks/classify-webhook-attempt.ts';
+
+export interface NotificationWorkerOptions extends NotificationProcessorDeps {
+  db: Db;
+  catalog: JobCatalog;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  /** Delays between webhook attempts (ms). */
+  webhookScheduleMs: readonly number[];
+  logger: Logger;
+  hitFault: HitFault;
+}
+
+/**
+ * Delivers notifications: emails with exponential backoff, webhooks on the configured schedule
+ * (at least a 429's Retry-After). A final failure marks the outbox row failed beside its dead
+ * letter, so `dlq replay` knows what to send again.
+ */
+export function startNotificationWorker(options: NotificationWorkerOptions): QueueWorker {
+  return startQueueWorker(options.catalog.notifications, createNotificationProcessor(options), {
+    ...options,
+    backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+      type === SCHEDULE_BACKOFF
+        ? webhookRetryDelayMs(
+            options.webhookScheduleMs,
+            attemptsMade,
+            error instanceof RetryLaterError ? error.retryAfterMs : undefined,
+          )
+        : 0,
+    onFinalFailure: async (job: Job, _reason, error) => {
+      const data = readNotificationJob(job.data);
+      if (data) await markDeliveryFailed(options.db, data.outboxId, error.message);
+    },
+  });
+}

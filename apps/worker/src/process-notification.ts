@@ -1,0 +1,198 @@
+import { DelayedError, type Job } from 'bullmq';
+import { randomInt } from 'node:crypto';
+import { notificationMessageId, readNotificationJob, ticketThreadId } from '@ticketflow/contract';
+import {
+  loadDelivery,
+  markDelivered,
+  noteEndpointFailure,
+  noteEndpointSuccess,
+  previousEmailReply,
+  recordWebhookAttempt,
+  setWebhookEndpointEnabled,
+  type Db,
+  type Delivery,
+} from '@ticketflow/db';
+import { FinalJobError } from '@ticketflow/queue';
+import { describeSmtpFailure, isPermanentSmtpFailure } from './email/classify-smtp-error.ts';
+import { composeNotificationEmail } from './email/compose-notification-email.ts';
+import type { MailSender } from './email/mail-sender.ts';
+import { classifyWebhookAttempt } from './webhooks/classify-webhook-attempt.ts';
+import type { EndpointLimiter } from './webhooks/endpoint-limiter.ts';
+import { postWebhook } from './webhooks/post-webhook.ts';
+import { webhookHeaders } from './webhooks/sign-webhook.ts';
+import { checkWebhookUrl } from './webhooks/webhook-address.ts';
+import { webhookEvent, webhookId } from './webhooks/webhook-event.ts';
+
+export interface NotificationProcessorDeps {
+  db: Db;
+  mail: MailSender;
+  mailFrom: string;
+  /** Domain and HMAC key of notification Message-IDs. */
+  messageIds: { domain: string; secret: string };
+  webhooks: { timeoutMs: number; allowPrivate: boolean; disableAfterMs: number };
+  limiter: EndpointLimiter;
+}
+
+export interface NotificationResult {
+  outboxId: string;
+  /** `duplicate`: another job recorded this row's delivery first; `gone`: the row was deleted. */
+  outcome: 'delivered' | 'duplicate' | 'gone';
+  detail?: string;
+}
+
+/** A transient delivery failure; `retryAfterMs` (a 429's Retry-After) bounds the next delay. */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Delivers one outbox row. The row is read when it is sent, so a job the sweeper enqueued
+ * again is the same delivery; a row already delivered sends nothing (guarantee 4). A send and
+ * its record are two steps: a crash between them sends again, which the stable Message-ID and
+ * `webhook-id` let receivers recognise.
+ */
+export function createNotificationProcessor(deps: NotificationProcessorDeps) {
+  return async function processNotification(job: Job, token?: string): Promise<NotificationResult> {
+    const data = readNotificationJob(job.data);
+    if (!data) throw new FinalJobError('invalid_job', 'invalid notification job');
+    const delivery = await loadDelivery(deps.db, data.outboxId);
+    if (!delivery) return { outboxId: data.outboxId, outcome: 'gone' };
+    if (delivery.deliveredAt) return { outboxId: data.outboxId, outcome: 'duplicate' };
+    return delivery.channel === 'email'
+      ? sendEmail(deps, delivery)
+      : sendWebhook(deps, delivery, job, token);
+  };
+}
+
+async function sendEmail(
+  deps: NotificationProcessorDeps,
+  d: Delivery,
+): Promise<NotificationResult> {
+  const { reply, ticket } = d;
+  if (!reply || !ticket || !d.recipient) {
+    throw new FinalJobError('invalid_job', `outbox row ${d.outboxId} has no reply to tell of`);
+  }
+  const { domain, secret } = deps.messageIds;
+  const previous = await previousEmailReply(deps.db, d);
+  let message;
+  try {
+    message = composeNotificationEmail({
+      from: deps.mailFrom,
+      to: d.recipient,
+      tid: ticket.tid,
+      subject: ticket.subject,
+      text: reply.message,
+      html: reply.messageHtml,
+      authorName: reply.author.name,
+      replyUid: reply.uid,
+      messageId: notificationMessageId(
+        { ticketId: ticket.id, replyUid: reply.uid },
+        secret,
+        domain,
+      ),
+      threadId: ticketThreadId(ticket.id, secret, domain),
+      ...(previous
+        ? {
+            inReplyTo: notificationMessageId(
+              { ticketId: ticket.id, replyUid: previous },
+              secret,
+              domain,
+            ),
+          }
+        : {}),
+    });
+  } catch (error) {
+    // An address that is not one mailbox: no retry makes it one.
+    throw new FinalJobError('delivery_refused', (error as Error).message);
+  }
+  let sent;
+  try {
+    sent = await deps.mail.send(message);
+  } catch (error) {
+    const reason = describeSmtpFailure(error);
+    if (isPermanentSmtpFailure(error)) throw new FinalJobError('delivery_refused', reason);
+    throw new RetryLaterError(reason);
+  }
+  const recorded = await markDelivered(deps.db, d.outboxId, sent.detail);
+  return {
+    outboxId: d.outboxId,
+    outcome: recorded ? 'delivered' : 'duplicate',
+    detail: sent.detail,
+  };
+}
+
+/** How long a job over its endpoint's cap waits before it asks again (ms, with jitter). */
+const OVER_CAP_DELAY_MS = 200;
+
+async function sendWebhook(
+  deps: NotificationProcessorDeps,
+  d: Delivery,
+  job: Job,
+  token: string | undefined,
+): Promise<NotificationResult> {
+  const endpoint = d.endpoint;
+  if (!endpoint) return { outboxId: d.outboxId, outcome: 'gone' };
+  if (!endpoint.enabled) {
+    throw new FinalJobError('endpoint_disabled', `endpoint ${endpoint.id} is disabled`);
+  }
+  const target = checkWebhookUrl(endpoint.url);
+  if (!target.ok) throw new FinalJobError('target_not_allowed', target.reason);
+  if (!deps.limiter.tryAcquire(endpoint.id)) {
+    // Not an attempt: back to the queue for a moment, attempts unchanged.
+    await job.moveToDelayed(Date.now() + OVER_CAP_DELAY_MS + randomInt(OVER_CAP_DELAY_MS), token);
+    throw new DelayedError();
+  }
+  try {
+    const id = webhookId(d.outboxId);
+    const body = JSON.stringify(webhookEvent(d));
+    const attempt = await postWebhook({
+      url: endpoint.url,
+      headers: webhookHeaders(endpoint.secret, id, Math.floor(Date.now() / 1000), body),
+      body,
+      timeoutMs: deps.webhooks.timeoutMs,
+      allowPrivate: deps.webhooks.allowPrivate,
+    });
+    await recordWebhookAttempt(deps.db, {
+      outboxId: d.outboxId,
+      endpointId: endpoint.id,
+      webhookId: id,
+      httpStatus: attempt.status ?? null,
+      durationMs: Math.round(attempt.durationMs),
+      error: attempt.error ?? null,
+    });
+    const verdict = classifyWebhookAttempt(attempt);
+    switch (verdict.kind) {
+      case 'delivered': {
+        await noteEndpointSuccess(deps.db, endpoint.id);
+        const detail = `HTTP ${attempt.status}`;
+        const recorded = await markDelivered(deps.db, d.outboxId, detail);
+        return { outboxId: d.outboxId, outcome: recorded ? 'delivered' : 'duplicate', detail };
+      }
+      case 'gone':
+        await setWebhookEndpointEnabled(deps.db, endpoint.id, false, verdict.reason);
+        throw new FinalJobError('endpoint_gone', verdict.reason);
+      case 'final':
+        throw new FinalJobError(
+          attempt.refused ? 'target_not_allowed' : 'delivery_refused',
+          verdict.reason,
+        );
+      case 'retry': {
+        const failingSince = await noteEndpointFailure(deps.db, endpoint.id);
+        if (Date.now() - failingSince.getTime() >= deps.webhooks.disableAfterMs) {
+          const why = `every attempt failed since ${failingSince.toISOString()}`;
+          await setWebhookEndpointEnabled(deps.db, endpoint.id, false, why);
+          throw new FinalJobError('endpoint_disabled', `${verdict.reason}; ${why}`);
+        }
+        throw new RetryLaterError(verdict.reason, verdict.retryAfterMs);
+      }
+    }
+  } finally {
+    deps.limiter.release(endpoint.id);
+  }
+}

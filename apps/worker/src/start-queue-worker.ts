@@ -1,0 +1,137 @@
+import { DelayedError, UnrecoverableError, Worker, type BackoffStrategy, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DeadReason } from '@ticketflow/contract';
+import { recordDeadLetter, type Db } from '@ticketflow/db';
+import { FinalJobError, settleWithin, type QueueDefinition } from '@ticketflow/queue';
+import type { HitFault } from './fault-points.ts';
+
+export interface QueueWorkerOptions {
+  /** A connection with `maxRetriesPerRequest: null`; BullMQ duplicates it for blocking reads. */
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  db: Db;
+  logger: Logger;
+  hitFault: HitFault;
+  /** BullMQ's custom backoff, for jobs whose backoff type is not built in. */
+  backoffStrategy?: BackoffStrategy;
+  /**
+   * Runs on a job's final failure before its dead letter is written (a notification marks its
+   * outbox row failed, a 410 disables the endpoint).
+   */
+  onFinalFailure?: (job: Job, reason: DeadReason, error: Error) => Promise<void>;
+}
+
+export interface QueueWorker {
+  worker: Worker;
+  /**
+   * Stops fetching and waits for active jobs up to `timeoutMs`, then abandons the rest: they
+   * stall and another worker re-runs them, and the dedupe and outbox keys keep that safe.
+   */
+  close(timeoutMs: number): Promise<'drained' | 'abandoned'>;
+}
+
+/**
+ * Every queue's worker starts here, so each gets the same job-name check, logging, bounded
+ * close and durable final failure. The dead letter is written inside the processor, before the
+ * last throw: once BullMQ marks the job failed its row already exists, so a crash at that moment
+ * loses nothing (ARCHITECTURE.md guarantee 5). A crash before the write leaves the job to stall
+ * and run again, and the maintenance reconciler covers jobs that fail without the processor
+ * (the stalled-job limit).
+ */
+export function startQueueWorker(
+  definition: QueueDefinition,
+  processor: (job: Job, token?: string) => Promise<unknown>,
+  options: QueueWorkerOptions,
+): QueueWorker {
+  const { db, logger } = options;
+  const log = logger.child({ queue: definition.name });
+  const worker = new Worker(
+    definition.name,
+    async (job: Job, token?: string) => {
+      try {
+        if (!Object.hasOwn(definition.jobs, job.name)) {
+          throw new FinalJobError(
+            'invalid_job',
+            `unknown job name ${JSON.stringify(job.name)} on queue ${definition.name}`,
+          );
+        }
+        return await processor(job, token);
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (failure instanceof DelayedError || failure.name === 'DelayedError') throw failure;
+        const reason = finalReason(job, failure);
+        if (!reason) {
+          log.warn(
+            { jobId: job.id, attempt: job.attemptsMade + 1, err: failure.message },
+            'job failed; will retry',
+          );
+          throw failure;
+        }
+        log.error(
+          { jobId: job.id, attempts: job.attemptsMade + 1, reason, err: failure.message },
+          'job dead-lettered',
+        );
+        try {
+          await options.onFinalFailure?.(job, reason, failure);
+          await recordDeadLetter(db, {
+            queue: definition.name,
+            jobId: job.id ?? 'unknown',
+            name: job.name,
+            payload: job.data,
+            reason,
+            error: failure.message,
+            attempts: job.attemptsMade + 1,
+          });
+        } catch (e) {
+          // The job stays in BullMQ's failed set; the reconciler writes the row later.
+          log.error({ err: e, jobId: job.id }, 'could not record the dead letter now');
+        }
+        options.hitFault('after-dead-letter');
+        throw failure;
+      }
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+      ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+      maxStalledCount: 1,
+      ...(options.backoffStrategy
+        ? { settings: { backoffStrategy: options.backoffStrategy } }
+        : {}),
+    },
+  );
+  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  return {
+    worker,
+    async close(timeoutMs) {
+      let drained = false;
+      await settleWithin(
+        timeoutMs,
+        worker.close().then(() => {
+          drained = true;
+        }),
+      );
+      if (drained) return 'drained';
+      // Not worker.close(true): once close() has begun, BullMQ returns that same pending promise,
+      // which waits for the very jobs being abandoned. Stop waiting; their locks lapse and
+      // another worker re-runs them.
+      log.warn({ timeoutMs }, 'active jobs did not finish in time; abandoning them to be retried');
+      return 'abandoned';
+    },
+  };
+}
+
+/** The dead reason when this failure is the job's last; undefined when BullMQ will retry it. */
+function finalReason(job: Job, error: Error): DeadReason | undefined {
+  if (error instanceof FinalJobError) return error.reason;
+  if (error instanceof UnrecoverableError || error.name === 'UnrecoverableError') {
+    return 'invalid_job';
+  }
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1) ? 'retries_exhausted' : undefined;
+}
