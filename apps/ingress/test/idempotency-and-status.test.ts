@@ -402,8 +402,7 @@ describe('GET /api/v2/replies/:replyid', () => {
               .db('dead_letters')
               .where({ queue: REPLY_QUEUE, job_id: jobId })
               .first()) as
-              | { error: string; reason: string; attempts: number; payload: unknown }
-              | undefined,
+              { error: string; reason: string; attempts: number; payload: unknown } | undefined,
         );
         // The raw error stays for ops; the public answer carries the catalogue's sentence.
         expect(letter.error).toMatch(reason);

@@ -1,0 +1,9 @@
+// Real protocol peers for tests and the bench, free of vitest.
+export { startSmtpPeer, type SmtpPeer, type ReceivedMail } from './smtp-peer.ts';
+export {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  type ReceivedWebhook,
+  type WebhookAnswer,
+} from './webhook-receiver.ts';
+export { until } from './until.ts';
