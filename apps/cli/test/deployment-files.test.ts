@@ -38,4 +38,11 @@ describe('deployment files', () => {
     expect(compose).toMatch(/["']--maxmemory-policy["'],\s*["']noeviction["']/);
     expect(compose).toMatch(/["']--appendonly["'],\s*["']yes["']/);
   });
+
+  it('gives the workers an SMTP server (Mailpit) and a Message-ID key, so no mail is only a file', () => {
+    const compose = read('docker-compose.yml');
+    expect(compose).toMatch(/^  mailpit:\n    image: axllent\/mailpit:/m);
+    expect(compose).toMatch(/^  SMTP_URL: smtp:\/\/mailpit:1025$/m);
+    expect(compose).toMatch(/^  TICKETFLOW_MAIL_SECRET: \$\{TICKETFLOW_MAIL_SECRET:\?/m);
+  });
 });
