@@ -9,6 +9,7 @@ import {
   RetryLaterError,
   createNotificationProcessor,
   type NotificationProcessorDeps,
+  type NotificationResult,
 } from './process-notification.ts';
 import { startQueueWorker, type QueueWorker } from './start-queue-worker.ts';
 import { webhookRetryDelayMs } from './webhooks/classify-webhook-attempt.ts';
@@ -31,7 +32,7 @@ export interface NotificationWorkerOptions extends NotificationProcessorDeps {
  * letter, so `dlq replay` knows what to send again.
  */
 export function startNotificationWorker(options: NotificationWorkerOptions): QueueWorker {
-  return startQueueWorker(options.catalog.notifications, createNotificationProcessor(options), {
+  const started = startQueueWorker(options.catalog.notifications, createNotificationProcessor(options), {
     ...options,
     backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
       type === SCHEDULE_BACKOFF
@@ -46,4 +47,14 @@ export function startNotificationWorker(options: NotificationWorkerOptions): Que
       if (data) await markDeliveryFailed(options.db, data.outboxId, error.message);
     },
   });
+  // One line per delivery: where the mail went (an .eml path in development) or the HTTP status.
+  started.worker.on('completed', (job, result: NotificationResult) => {
+    if (result.outcome === 'delivered') {
+      options.logger.info(
+        { queue: job.queueName, job: job.name, outboxId: result.outboxId, detail: result.detail },
+        `notification delivered: ${job.name} (${result.detail})`,
+      );
+    }
+  });
+  return started;
 }
