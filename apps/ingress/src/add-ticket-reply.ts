@@ -14,16 +14,19 @@ import {
   claimIdempotencyKey,
   clientExists,
   completeIdempotencyKey,
+  IDEMPOTENCY_RENEW_MS,
   contactBelongsTo,
   findStatusTitle,
   createTicketLookup,
   createCustomFieldLookup,
   releaseIdempotencyKey,
+  renewIdempotencyKey,
   type BlobStore,
   type Db,
 } from '@ticketflow/db';
 import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { createReplyEnqueuer } from './enqueue-reply.ts';
 import { newReplyId } from './reply-id.ts';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
@@ -45,6 +48,7 @@ export interface AddTicketReplyDeps {
   messageLimitBytes: number;
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
   idempotencyTtlHours: number;
+  logger: Logger;
 }
 
 /** Longest `Prefer: wait=N` honoured (API.md §7). */
@@ -149,8 +153,12 @@ export function createAddTicketReply(
           ttlHours: deps.idempotencyTtlHours,
         });
         if (claim.state === 'mismatch') throw apiError('idempotency_key_reused');
-        if (claim.state === 'in_progress')
-          throw apiErrorWithHeaders({ 'Retry-After': '1' }, 'idempotency_key_in_progress');
+        if (claim.state === 'in_progress') {
+          throw apiErrorWithHeaders(
+            { 'Retry-After': String(claim.retryAfterS) },
+            'idempotency_key_in_progress',
+          );
+        }
         if (claim.state === 'replay') {
           return {
             status: claim.status,
@@ -159,41 +167,72 @@ export function createAddTicketReply(
           };
         }
       }
-
+      // The claim is a short lease, renewed while this request runs (a `Prefer: wait` may take
+      // 30 s): if the process dies, the key is free again within seconds.
+      const renewal = idempotencyKey
+        ? setInterval(() => {
+            renewIdempotencyKey(deps.db, req.principal.sub, idempotencyKey).catch(() => undefined);
+          }, IDEMPOTENCY_RENEW_MS)
+        : undefined;
+      const job = checked.job;
       try {
-        await enqueueReply(checked.job);
-      } catch (error) {
-        if (idempotencyKey) await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
-        throw error;
+        return await enqueueAndAnswer();
+      } finally {
+        clearInterval(renewal);
       }
 
-      const body: Record<string, unknown> = {
-        result: 'success',
-        replyid,
-        ticketid: ticket.id,
-        status: 'queued',
-      };
-      if (warnings.length > 0) body.warnings = warnings;
-      const headers: Record<string, string> = { ...rateHeaders };
-      const waitS = preferredWait(req.header('prefer'));
-      if (waitS !== undefined) {
-        const state = await waitForReply(deps, replyid, waitS);
-        if (state?.status === 'dead') {
-          // Not kept under the key: like a validation failure, the fixed request may reuse it
-          // (the dedupe key still stops a second reply if the dead one is replayed later).
+      async function enqueueAndAnswer(): Promise<ApiResponse> {
+        try {
+          await enqueueReply(job);
+        } catch (error) {
           if (idempotencyKey)
             await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey);
-          throw apiError('reply_dead_lettered', replyid, state.reason ?? describeDeadReason(null));
+          throw error;
         }
-        body.status = state?.status ?? 'queued';
-        headers['Preference-Applied'] = `wait=${waitS}`;
+        // From here on the reply is accepted: nothing below may answer an error that says
+        // otherwise, or a client that believes it posts again without the key.
+        const body: Record<string, unknown> = {
+          result: 'success',
+          replyid,
+          ticketid: ticket.id,
+          status: 'queued',
+        };
+        if (warnings.length > 0) body.warnings = warnings;
+        const headers: Record<string, string> = { ...rateHeaders };
+        const waitS = preferredWait(req.header('prefer'));
+        if (waitS !== undefined) {
+          const state = await waitForReply(deps, replyid, waitS).catch(() => undefined);
+          if (state?.status === 'dead') {
+            // Not kept under the key: like a validation failure, the fixed request may reuse it
+            // (the dedupe key still stops a second reply if the dead one is replayed later).
+            if (idempotencyKey)
+              await releaseIdempotencyKey(deps.db, req.principal.sub, idempotencyKey).catch(
+                () => undefined,
+              );
+            throw apiError(
+              'reply_dead_lettered',
+              replyid,
+              state.reason ?? describeDeadReason(null),
+            );
+          }
+          body.status = state?.status ?? 'queued';
+          headers['Preference-Applied'] = `wait=${waitS}`;
+        }
+        if (idempotencyKey) {
+          await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, {
+            status: 200,
+            body,
+          }).catch((error: unknown) =>
+            // The key's lease lapses in seconds; a retry with it then runs again and its job
+            // completes as a duplicate (the dedupe key), so the reply is still stored once.
+            deps.logger.warn(
+              { err: (error as Error).message },
+              'accepted a reply but could not record its idempotent answer',
+            ),
+          );
+        }
+        return { status: 200, body, headers };
       }
-      if (idempotencyKey)
-        await completeIdempotencyKey(deps.db, req.principal.sub, idempotencyKey, {
-          status: 200,
-          body,
-        });
-      return { status: 200, body, headers };
     };
 }
 

@@ -60,6 +60,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     messageLimitBytes: deps.limits.messageBytes,
     rateLimits: deps.rateLimits,
     idempotencyTtlHours: deps.idempotencyTtlHours,
+    logger: deps.logger,
   };
   // One instance for both endpoints: they share its batches, rate limiter and ticket lookups.
   const addTicketReply = createAddTicketReply(replyDeps);

@@ -49,6 +49,13 @@ function toApiError(error: unknown, limits: ErrorLimits): ApiError {
     limit?: number;
     field?: string;
   };
+  // Express 5 marks a path parameter it cannot percent-decode (`/replies/%ED%A0%80`) as a 400.
+  if (
+    (error as { status?: number }).status === 400 &&
+    /^Failed to decode param/.test(String((error as Error).message))
+  ) {
+    return apiError('invalid_parameter', 'path', 'it is not valid percent-encoded UTF-8');
+  }
   if (e.name === 'MulterError') {
     switch (e.code) {
       case 'LIMIT_FILE_SIZE':

@@ -22,7 +22,13 @@ import {
   type TestDatabase,
 } from '@ticketflow/testing';
 import { startWorkers, type Workers } from '@ticketflow/worker';
-import { createIngressApp, createTokenVerifier, signToken, type Role } from '../src/index.ts';
+import {
+  answerClientErrors,
+  createIngressApp,
+  createTokenVerifier,
+  signToken,
+  type Role,
+} from '../src/index.ts';
 
 /** Rows beyond the demo seed that tests reach for. */
 export interface TestSeed extends DemoSeed {
@@ -128,6 +134,7 @@ export async function startStack(
     idempotencyTtlHours: config.idempotencyTtlHours,
   });
   const server = app.listen(0, '127.0.0.1');
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const workerConnection =
     options.worker === false ? undefined : createRedis(config.redisUrl, 'worker');

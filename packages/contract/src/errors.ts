@@ -66,6 +66,15 @@ const catalogue = {
     status: 413,
     message: (what: string, limit: string) => `${what} exceeds the limit of ${limit}`,
   },
+  headers_too_large: {
+    status: 431,
+    message: (limit: string) =>
+      `Request headers (or the URL) exceed the limit of ${limit}; send large values in the body`,
+  },
+  malformed_request: {
+    status: 400,
+    message: () => 'Malformed HTTP request',
+  },
   unsupported_content_type: {
     status: 415,
     message: (type: string) =>

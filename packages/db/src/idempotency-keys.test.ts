@@ -5,6 +5,7 @@ import {
   claimIdempotencyKey,
   completeIdempotencyKey,
   releaseIdempotencyKey,
+  renewIdempotencyKey,
 } from './idempotency-keys.ts';
 
 let database: TestDatabase;
@@ -28,7 +29,7 @@ describe('claimIdempotencyKey', () => {
   it('claims a new key, reports the same request in progress, another request a mismatch, and replays once complete', async () => {
     const c = newClaim();
     expect(await claim(c)).toEqual({ state: 'claimed' });
-    expect(await claim(c)).toEqual({ state: 'in_progress' });
+    expect(await claim(c)).toMatchObject({ state: 'in_progress' });
     expect(await claim(c, 'fingerprint-b')).toEqual({ state: 'mismatch' });
     await completeIdempotencyKey(database.db, c.principal, c.key, {
       status: 200,
@@ -82,29 +83,47 @@ describe('claimIdempotencyKey', () => {
       .where({ principal: c.principal, key: c.key })
       .update({ expires_at: database.db.raw("now() - interval '1 second'") });
     expect(await claim(c, 'fingerprint-b')).toEqual({ state: 'claimed' });
-    expect(await claim(c, 'fingerprint-b')).toEqual({ state: 'in_progress' });
+    expect(await claim(c, 'fingerprint-b')).toMatchObject({ state: 'in_progress' });
   });
 
-  it('lets the same request reclaim a claim abandoned more than 60 s ago', async () => {
+  it('lets the same request reclaim a claim whose 10 s lease lapsed unrenewed', async () => {
     const c = newClaim();
     await claim(c);
     await database
       .db('idempotency_keys')
       .where({ principal: c.principal, key: c.key })
-      .update({ created_at: database.db.raw("now() - interval '61 seconds'") });
+      .update({ created_at: database.db.raw("now() - interval '11 seconds'") });
     expect(await claim(c, 'fingerprint-b')).toEqual({ state: 'mismatch' });
     expect(await claim(c)).toEqual({ state: 'claimed' });
     // Reclaiming restarts the clock: the claim is in progress again, not free for a third try.
-    expect(await claim(c)).toEqual({ state: 'in_progress' });
+    expect(await claim(c)).toMatchObject({ state: 'in_progress' });
   });
 
-  it('does not let anyone take over an in-progress claim younger than 60 s', async () => {
+  it('does not let anyone take over a claim within its lease, and says how long is left', async () => {
     const c = newClaim();
     await claim(c);
     await database
       .db('idempotency_keys')
       .where({ principal: c.principal, key: c.key })
-      .update({ created_at: database.db.raw("now() - interval '59 seconds'") });
-    expect(await claim(c)).toEqual({ state: 'in_progress' });
+      .update({ created_at: database.db.raw("now() - interval '7 seconds'") });
+    expect(await claim(c)).toEqual({ state: 'in_progress', retryAfterS: 3 });
+  });
+
+  it('keeps a renewed claim from lapsing', async () => {
+    const c = newClaim();
+    await claim(c);
+    await database
+      .db('idempotency_keys')
+      .where({ principal: c.principal, key: c.key })
+      .update({ created_at: database.db.raw("now() - interval '9 seconds'") });
+    expect(await renewIdempotencyKey(database.db, c.principal, c.key)).toBe(true);
+    expect(await claim(c)).toEqual({ state: 'in_progress', retryAfterS: 10 });
+  });
+
+  it('renews nothing once the answer is recorded', async () => {
+    const c = newClaim();
+    await claim(c);
+    await completeIdempotencyKey(database.db, c.principal, c.key, { status: 200, body: {} });
+    expect(await renewIdempotencyKey(database.db, c.principal, c.key)).toBe(false);
   });
 });

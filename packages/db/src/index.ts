@@ -39,6 +39,7 @@ export {
   findUndispatched,
   markDelivered,
   markDeliveryFailed,
+  reopenDelivery,
   insertTestEvent,
   type Delivery,
   type NotifiedReply,
@@ -60,6 +61,8 @@ export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   releaseIdempotencyKey,
+  renewIdempotencyKey,
+  IDEMPOTENCY_RENEW_MS,
 } from './idempotency-keys.ts';
 export { createCustomFieldLookup, listCustomFieldValues } from './custom-fields.ts';
 export { createPgBlobStore, type BlobStore, type StoredBlob } from './blob-store.ts';

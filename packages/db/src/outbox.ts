@@ -201,6 +201,14 @@ export async function markDeliveryFailed(db: Db, outboxId: string, detail: strin
     .update({ failed_at: db.fn.now(), detail });
 }
 
+/**
+ * Clears a row's final failure before its dead letter is replayed, so the outbox reads as
+ * pending again while the new job runs. A delivered row stays as it is: its job sends nothing.
+ */
+export async function reopenDelivery(db: Db, outboxId: string): Promise<void> {
+  await db('outbox').where({ id: outboxId }).whereNull('delivered_at').update({ failed_at: null });
+}
+
 /** A `webhook.test` event for one endpoint, outside any reply. */
 export async function insertTestEvent(db: Db, endpointId: number): Promise<string> {
   const [row] = await db('outbox')

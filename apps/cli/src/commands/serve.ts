@@ -2,7 +2,12 @@ import type { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
 import type { Config } from '@ticketflow/config';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
-import { createHealthApp, createIngressApp, createTokenVerifier } from '@ticketflow/ingress';
+import {
+  answerClientErrors,
+  createHealthApp,
+  createIngressApp,
+  createTokenVerifier,
+} from '@ticketflow/ingress';
 import {
   createRedis,
   jobCatalog,
@@ -105,6 +110,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   }
 
   const server = await listen(app.listen.bind(app), config.port);
+  answerClientErrors(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(

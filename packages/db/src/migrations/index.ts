@@ -3,6 +3,7 @@ import * as helpdesk from './001-helpdesk.ts';
 import * as customFieldValues from './002-custom-field-values.ts';
 import * as attachments from './003-attachments.ts';
 import * as notifications from './004-notifications.ts';
+import * as idempotencyText from './005-idempotency-text.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['002-custom-field-values', customFieldValues],
   ['003-attachments', attachments],
   ['004-notifications', notifications],
+  ['005-idempotency-text', idempotencyText],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */
