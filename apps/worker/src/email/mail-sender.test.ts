@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { notificationMessageId, ticketThreadId } from '@ticketflow/contract';
 import PostalMime, { type Email } from 'postal-mime';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpPeer, type SmtpPeer } from '@ticketflow/testing/peers';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { describeSmtpFailure, isPermanentSmtpFailure } from './classify-smtp-error.ts';
 import { composeNotificationEmail, LOOP_HEADER } from './compose-notification-email.ts';
@@ -31,39 +31,12 @@ function composed(replyUid = REPLY_UID) {
   });
 }
 
-/**
- * A real SMTP server on a free port, stopped when the test ends. Plain text only: smtp-server
- * offers STARTTLS with a self-signed certificate by default, which nodemailer would take up
- * and then refuse to trust.
- */
-async function startPeer(rcptReply?: { code: number; text: string }) {
-  const received: Buffer[] = [];
-  const server = new SMTPServer({
-    secure: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(_address, _session, callback) {
-      if (!rcptReply) return callback();
-      callback(Object.assign(new Error(rcptReply.text), { responseCode: rcptReply.code }));
-    },
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push(Buffer.concat(chunks));
-        callback();
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const listening = server.listen(0, '127.0.0.1', () =>
-      resolve((listening.address() as AddressInfo).port),
-    );
-    listening.once('error', reject);
-  });
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `smtp://127.0.0.1:${port}`, received };
+/** The shared real SMTP peer, stopped when the test ends; `refusal` answers the first RCPT. */
+async function startPeer(refusal?: { code: number; text: string }): Promise<SmtpPeer> {
+  const peer = await startSmtpPeer();
+  onTestFinished(() => peer.close());
+  if (refusal) peer.refuseNext(refusal);
+  return peer;
 }
 
 function smtpSender(url: string): MailSender {
@@ -95,7 +68,7 @@ describe('createMailSender over SMTP', () => {
     expect(sent.messageId).toBe(message.messageId);
     expect(sent.detail).toMatch(/^250 /);
     expect(peer.received).toHaveLength(1);
-    const email = await PostalMime.parse(peer.received[0] ?? Buffer.alloc(0));
+    const email = peer.received[0]!.parsed;
     expect(email.subject).toBe('[Ticket ID: ABC-123456] Printer on fire');
     expect(email.messageId).toBe(
       notificationMessageId({ ticketId: 42, replyUid: REPLY_UID }, KEY, DOMAIN),
