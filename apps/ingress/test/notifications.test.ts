@@ -78,6 +78,28 @@ async function ticket(fields: Record<string, unknown>): Promise<{ id: number; ti
   return { id: row!.id, tid };
 }
 
+/** A new ticket of the seeded client and contact, and a reply to it posted by that contact. */
+async function contactReply(
+  fields: Record<string, string>,
+): Promise<{ id: number; tid: string; replyid: string }> {
+  const created = await ticket({
+    client_id: stack.seed.clientId,
+    contact_id: stack.seed.contactId,
+  });
+  const replyid = await reply(stack.clientToken, {
+    ticketid: String(created.id),
+    contactid: String(stack.seed.contactId),
+    ...fields,
+  });
+  return { ...created, replyid };
+}
+
+/** A staff reply with noemail on a new ticket: only the webhooks hear of it. */
+async function quietStaffReply(message: string): Promise<string> {
+  const { id } = await ticket({ client_id: stack.seed.clientId });
+  return reply(stack.staffToken, { ticketid: String(id), message, noemail: '1' });
+}
+
 function mailsOf(replyid: string): ReceivedMail[] {
   return smtp.received.filter((m) => m.header('x-ticketflow-reply-id') === replyid);
 }
@@ -124,13 +146,7 @@ async function withEndpoint(
 
 describe('who is told (WHMCS semantics)', () => {
   it("emails the department once about a contact's reply, with the headers a bridge and a mail client need", async () => {
-    const { id, tid } = await ticket({
-      client_id: stack.seed.clientId,
-      contact_id: stack.seed.contactId,
-    });
-    const replyid = await reply(stack.clientToken, {
-      ticketid: String(id),
-      contactid: String(stack.seed.contactId),
+    const { id, tid, replyid } = await contactReply({
       message: 'The site is **still** down',
       markdown: '1',
     });
@@ -184,25 +200,14 @@ describe('who is told (WHMCS semantics)', () => {
   });
 
   it('sends no email for noemail, and still fires the webhook', async () => {
-    const { id } = await ticket({ client_id: stack.seed.clientId });
-    const replyid = await reply(stack.staffToken, {
-      ticketid: String(id),
-      message: 'Quietly noted',
-      noemail: '1',
-    });
+    const replyid = await quietStaffReply('Quietly noted');
     await until('the webhook of the noemail reply', () => hooksOf(hooks, replyid)[0]);
     await settle();
     expect(mailsOf(replyid)).toEqual([]);
   });
 
   it('fires one signed ticket.reply.created per reply and endpoint, attachments described, not sent', async () => {
-    const { id, tid } = await ticket({
-      client_id: stack.seed.clientId,
-      contact_id: stack.seed.contactId,
-    });
-    const replyid = await reply(stack.clientToken, {
-      ticketid: String(id),
-      contactid: String(stack.seed.contactId),
+    const { id, tid, replyid } = await contactReply({
       message: 'Log attached',
       attachments: Buffer.from(
         JSON.stringify([{ name: 'log.txt', data: Buffer.from('line 1\n').toString('base64') }]),
@@ -252,12 +257,7 @@ describe('webhook retries (Svix schedule, shortened)', () => {
     await withEndpoint(
       (n) => ({ status: n === 0 ? 500 : 200 }),
       async (receiver, endpointId) => {
-        const { id } = await ticket({ client_id: stack.seed.clientId });
-        const replyid = await reply(stack.staffToken, {
-          ticketid: String(id),
-          message: 'Flaky receiver',
-          noemail: '1',
-        });
+        const replyid = await quietStaffReply('Flaky receiver');
         await until('the second attempt', () => hooksOf(receiver, replyid)[1]);
         await settle();
         const seen = hooksOf(receiver, replyid);
@@ -278,12 +278,7 @@ describe('webhook retries (Svix schedule, shortened)', () => {
     await withEndpoint(
       (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }),
       async (receiver) => {
-        const { id } = await ticket({ client_id: stack.seed.clientId });
-        const replyid = await reply(stack.staffToken, {
-          ticketid: String(id),
-          message: 'Slow down',
-          noemail: '1',
-        });
+        const replyid = await quietStaffReply('Slow down');
         await until('the retry after 429', () => hooksOf(receiver, replyid)[1], 15_000);
         const [first, second] = hooksOf(receiver, replyid);
         expect(second!.status).toBe(200);
@@ -297,12 +292,7 @@ describe('webhook retries (Svix schedule, shortened)', () => {
     await withEndpoint(
       () => ({ status: 410 }),
       async (receiver, endpointId) => {
-        const { id } = await ticket({ client_id: stack.seed.clientId });
-        const replyid = await reply(stack.staffToken, {
-          ticketid: String(id),
-          message: 'Gone receiver',
-          noemail: '1',
-        });
+        const replyid = await quietStaffReply('Gone receiver');
         const db = stack.database.db;
         const letter = await until('the dead letter of the 410', () =>
           db('dead_letters')
