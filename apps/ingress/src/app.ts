@@ -38,6 +38,11 @@ export interface IngressDeps {
   limits: Config['limits'];
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
   idempotencyTtlHours: number;
+  /**
+   * Routers the serve command mounts beside the API (the dashboard, `/metrics`), each under its
+   * path and before the 404 answer; they authenticate on their own.
+   */
+  mounts?: ReadonlyArray<readonly [path: string, handler: express.RequestHandler]>;
 }
 
 /** The ingress HTTP app: the route table of API.md §1 behind auth and body parsing. */
@@ -86,19 +91,21 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     const serve = serveRoute(route, deps.verifyToken, readBody);
     for (const method of route.methods) app[method](route.path, serve);
   }
+  for (const [path, handler] of deps.mounts ?? []) app.use(path, handler);
   return finish(app, {
     logger: deps.logger,
     limits: { bodyBytes: deps.limits.bodyBytes, ...attachmentLimits },
   });
 }
 
-/** What a `serve --worker` process listens with: health only. */
+/** What a `serve --worker` process listens with: health (and the mounts, e.g. `/metrics`). */
 export function createHealthApp(
-  deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog'>,
+  deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog' | 'mounts'>,
 ): express.Express {
   const app = baseApp(deps);
   app.get('/healthz', liveness);
   app.get('/readyz', createReadiness(deps));
+  for (const [path, handler] of deps.mounts ?? []) app.use(path, handler);
   return finish(app, { logger: deps.logger, limits: { bodyBytes: 0, bytes: 0, count: 0 } });
 }
 
