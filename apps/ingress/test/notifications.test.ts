@@ -320,6 +320,64 @@ describe('webhook retries (Svix schedule, shortened)', () => {
       },
     );
   });
+  it('dead-letters a delivery that failed every attempt of the schedule', async () => {
+    await withEndpoint(
+      () => ({ status: 503 }),
+      async (receiver, endpointId) => {
+        const replyid = await quietStaffReply('Always down');
+        const db = stack.database.db;
+        const letter = await until(
+          'the dead letter of the exhausted delivery',
+          () =>
+            db('dead_letters')
+              .where({ queue: 'notifications', reason: 'retries_exhausted' })
+              .whereRaw(
+                "payload->>'outboxId' IN (SELECT id::text FROM outbox WHERE endpoint_id = ?)",
+                [endpointId],
+              )
+              .first<{ attempts: number } | undefined>(),
+          15_000,
+        );
+        // The schedule has three delays: four attempts in all, each under the same webhook-id.
+        expect(letter.attempts).toBe(4);
+        const seen = hooksOf(receiver, replyid);
+        expect(seen).toHaveLength(4);
+        expect(new Set(seen.map((r) => r.id)).size).toBe(1);
+        // Failing for minutes, not days: the endpoint stays enabled.
+        expect(await db('webhook_endpoints').where({ id: endpointId }).first('enabled')).toEqual({
+          enabled: true,
+        });
+      },
+    );
+  });
+
+  it('disables an endpoint whose every attempt has failed for 5 days', async () => {
+    await withEndpoint(
+      () => ({ status: 500 }),
+      async (receiver, endpointId) => {
+        const db = stack.database.db;
+        // Its failures began six days ago (the clock a failed attempt starts, a delivery stops).
+        await db('webhook_endpoints')
+          .where({ id: endpointId })
+          .update({ failing_since: db.raw("now() - interval '6 days'") });
+        const replyid = await quietStaffReply('Down for days');
+        await until(
+          'the endpoint to be disabled',
+          async () =>
+            (
+              await db('webhook_endpoints')
+                .where({ id: endpointId })
+                .first<{ enabled: boolean }>('enabled')
+            ).enabled === false,
+        );
+        expect(hooksOf(receiver, replyid)).toHaveLength(1);
+        const endpoint = await db('webhook_endpoints')
+          .where({ id: endpointId })
+          .first<{ disabled_reason: string }>('disabled_reason');
+        expect(endpoint.disabled_reason).toMatch(/^every attempt failed since /);
+      },
+    );
+  });
 });
 
 describe('email failures', () => {
