@@ -20,7 +20,7 @@ export function openQueue(redis: Redis, prefix: string): Queue {
 }
 
 /** A valid contract-v1 reply job for the seeded ticket, as the ingress would enqueue it. */
-function replyJob(stack: BenchStack): ReplyJob {
+function replyJob(stack: BenchStack, noemail: boolean): ReplyJob {
   const replyid = randomUUID();
   return {
     v: 1,
@@ -31,7 +31,7 @@ function replyJob(stack: BenchStack): ReplyJob {
     message: MESSAGE,
     markdown: true,
     status: null,
-    noemail: false,
+    noemail,
     created: null,
     customfields: [],
     attachments: [],
@@ -40,11 +40,19 @@ function replyJob(stack: BenchStack): ReplyJob {
   };
 }
 
-/** Adds `count` jobs with addBulk in batches of 1000, with the product's job options. */
-export async function fillQueue(queue: Queue, stack: BenchStack, count: number): Promise<void> {
+/**
+ * Adds `count` jobs with addBulk in batches of 1000, with the product's job options. Client
+ * replies: each emails the department unless `noemail`.
+ */
+export async function fillQueue(
+  queue: Queue,
+  stack: BenchStack,
+  count: number,
+  { noemail = false } = {},
+): Promise<void> {
   for (let done = 0; done < count; done += FILL_BATCH) {
     const jobs = Array.from({ length: Math.min(FILL_BATCH, count - done) }, () => {
-      const data = replyJob(stack);
+      const data = replyJob(stack, noemail);
       return {
         name: REPLY_JOB,
         data,
@@ -101,4 +109,10 @@ export async function waitForDrain(queue: Queue, timeoutMs = 300_000): Promise<n
 export async function countRows(stack: BenchStack, table: string): Promise<number> {
   const row = await stack.db(table).count<{ n: string }[]>({ n: '*' });
   return Number(row[0]?.n ?? 0);
+}
+
+/** The newest reply id: replies stored later have greater ids (a scenario's own, counted apart). */
+export async function lastReplyId(stack: BenchStack): Promise<number> {
+  const row = await stack.db('ticket_replies').max<{ id: number | null }[]>({ id: 'id' });
+  return row[0]?.id ?? 0;
 }

@@ -17,6 +17,13 @@ export const MESSAGE = [
   'Let us know if you see it again — we keep the ticket open for a week.',
 ].join('\n');
 
+/**
+ * MESSAGE as the reply worker stores it rendered (apps/worker's renderMarkdown), for the rows
+ * and webhook bodies the bench writes itself.
+ */
+export const MESSAGE_HTML =
+  '<p>Hello Marta,</p>\n<p>thanks for the details. We restarted the <strong>PHP-FPM pool</strong> on your server and the site<br />answers again. What happened:</p>\n<ul>\n<li>the pool hit <code>pm.max_children</code> during the nightly backup;</li>\n<li>requests queued up until nginx gave up with a 502.</li>\n</ul>\n<p>We raised the limit and moved the backup to 03:00. More in the <a href="https://status.example.com" rel="noopener noreferrer nofollow">status page</a>.<br />Let us know if you see it again — we keep the ticket open for a week.</p>\n';
+
 /** The reply endpoint every ingress scenario posts to (the baselines route the same path). */
 export const REPLY_PATH = '/api/v2/add-ticket-reply';
 
@@ -27,14 +34,18 @@ export interface Payload {
   uniqueAt?: number;
 }
 
-/** What PHP's http_build_query sends (spaces as `+`, as URLSearchParams writes them). */
-export function urlencodedPayload(ticketId: number): Payload {
+/**
+ * What PHP's http_build_query sends (spaces as `+`, as URLSearchParams writes them). With
+ * `noemail`, the field is sent as `1` or `0`, so both settings have the same length.
+ */
+export function urlencodedPayload(ticketId: number, options: { noemail?: boolean } = {}): Payload {
   const body = new URLSearchParams({
     ticketid: String(ticketId),
     message: MESSAGE,
     markdown: '1',
     customfields: '',
     attachments: '[]',
+    ...(options.noemail === undefined ? {} : { noemail: options.noemail ? '1' : '0' }),
   }).toString();
   return { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(body) };
 }

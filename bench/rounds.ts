@@ -5,8 +5,16 @@ import type { BenchStack } from './stack.ts';
 export interface ScenarioContext {
   stack: BenchStack;
   rounds: number;
-  /** Starts a child with this prefix; the orchestrator stops it when the scenario ends. */
-  start(name: string, program: Program, prefix: string): Promise<Child>;
+  /**
+   * Starts a child with this prefix, and `env` over the stack's (SMTP_URL, a setting under
+   * test); the orchestrator stops it when the scenario ends.
+   */
+  start(
+    name: string,
+    program: Program,
+    prefix: string,
+    env?: Readonly<Record<string, string>>,
+  ): Promise<Child>;
 }
 
 export interface Scenario {

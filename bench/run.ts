@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { LOAD } from './load.ts';
 import { startChild, type Child } from './processes.ts';
 import type { Row, Scenario, ScenarioContext } from './rounds.ts';
+import { endToEndNotifyScenario } from './scenarios/end-to-end-notify.ts';
 import { endToEndScenario } from './scenarios/end-to-end.ts';
 import { ingressScenarios } from './scenarios/ingress.ts';
 import {
@@ -16,6 +17,9 @@ import {
   redisMemoryScenario,
   uploadMemoryScenario,
 } from './scenarios/memory.ts';
+import { metricsCostScenario } from './scenarios/metrics-cost.ts';
+import { webhookDeliveriesScenario } from './scenarios/webhook-deliveries.ts';
+import { webhookIsolationScenario } from './scenarios/webhook-isolation.ts';
 import { workerScenario } from './scenarios/worker.ts';
 import { deleteKeys } from '@ticketflow/testing/redis';
 import { createStack, type BenchStack } from './stack.ts';
@@ -29,6 +33,10 @@ const SCENARIOS: Scenario[] = [
   uploadMemoryScenario,
   redisJobBytesScenario,
   redisMemoryScenario,
+  endToEndNotifyScenario,
+  webhookDeliveriesScenario,
+  webhookIsolationScenario,
+  metricsCostScenario,
 ];
 
 const { values: args } = parseArgs({
@@ -81,11 +89,11 @@ try {
   const ctx: ScenarioContext = {
     stack: s,
     rounds,
-    async start(name, program, prefix) {
+    async start(name, program, prefix, env = {}) {
       const child = await startChild({
         name,
         program,
-        env: s.env(prefix),
+        env: { ...s.env(prefix), ...env },
         logDir,
         ...(cpuProfDir && program.kind === 'ticketflow'
           ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] }

@@ -100,6 +100,7 @@ export async function createStack(): Promise<BenchStack> {
         TICKETFLOW_DB_POOL_MAX: String(PRODUCT_DEFAULTS.dbPoolMax),
         TICKETFLOW_REPLY_ATTEMPTS: String(PRODUCT_DEFAULTS.worker.attempts),
         TICKETFLOW_REPLY_BACKOFF_MS: String(PRODUCT_DEFAULTS.worker.backoffMs),
+        TICKETFLOW_NOTIFY_CONCURRENCY: String(PRODUCT_DEFAULTS.notifyConcurrency),
         LOG_LEVEL: 'info',
       }),
       close,

@@ -4,18 +4,19 @@ import { Redis } from 'ioredis';
 import { env } from './env.ts';
 
 /**
- * Runs a baseline BullMQ worker on the orchestrator's queue with the product's concurrency,
- * answers the health check once connected (the orchestrator starts filling only then), and on
- * SIGTERM closes the worker, then `onClose`.
+ * Runs a baseline BullMQ worker on the orchestrator's queue with the product's concurrency for
+ * it (`replies` by default), answers the health check once connected (the orchestrator starts
+ * filling only then), and on SIGTERM closes the worker, then `onClose`.
  */
 export async function runBaselineWorker<T>(
   processor: Processor<T>,
   onClose: () => Promise<unknown> = async () => {},
+  queue = { name: 'replies', concurrency: Number(env('TICKETFLOW_WORKER_CONCURRENCY')) },
 ): Promise<void> {
-  const worker = new Worker<T>('replies', processor, {
+  const worker = new Worker<T>(queue.name, processor, {
     connection: new Redis(env('REDIS_URL'), { maxRetriesPerRequest: null }),
     prefix: env('TICKETFLOW_QUEUE_PREFIX'),
-    concurrency: Number(env('TICKETFLOW_WORKER_CONCURRENCY')),
+    concurrency: queue.concurrency,
   });
   await worker.waitUntilReady();
   const health = createServer((_req, res) => res.end('ok')).listen(

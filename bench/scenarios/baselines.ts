@@ -7,6 +7,7 @@ export const BASELINES = {
   m: { script: 'multer-only.ts', name: '(m) multer only' },
   c: { script: 'noop-worker.ts', name: '(c) no-op BullMQ worker' },
   d: { script: 'insert-worker.ts', name: '(d) BullMQ + one knex INSERT' },
+  w: { script: 'fetch-webhook-worker.ts', name: '(w) BullMQ + signed fetch' },
 } as const;
 
 export type BaselineKey = keyof typeof BASELINES;

@@ -1,22 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import jwt from 'jsonwebtoken';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { createDb } from '@ticketflow/db';
-import {
-  adminDatabaseUrl,
-  createTestDatabase,
-  databaseUrl,
-  deletePrefix,
-  redisUrl,
-  uniquePrefix,
-  type TestDatabase,
-} from '@ticketflow/testing';
+import { adminDatabaseUrl, databaseUrl, redisUrl } from '@ticketflow/testing';
+import { finished, lines, useCliFixture, type Finished } from './run-cli.ts';
 
-const BIN = fileURLToPath(new URL('../bin/ticketflow.mjs', import.meta.url));
 const SECRET = randomBytes(32).toString('hex');
 const DEMO_KEYS = [
   'url',
@@ -27,86 +19,23 @@ const DEMO_KEYS = [
   'ticketnum',
   'clientid',
   'contactid',
+  'deptemail',
+  'clientemail',
+  'contactemail',
 ];
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'];
-/** How long a one-shot command may take before the test gives up on it (tsx start-up included). */
-const COMMAND_DEADLINE_MS = 20_000;
+/** Every queue of the job catalog, in its order. */
+const QUEUES = ['replies', 'notifications', 'maintenance'];
 
-let database: TestDatabase;
-const prefixes: string[] = [];
-/** Processes still running; afterAll kills what a failed test left behind. */
-const running = new Set<ChildProcess>();
+const cli = useCliFixture();
 
-/** A BullMQ prefix for one test, deleted with the file's other keys in afterAll. */
-function newPrefix(): string {
-  const prefix = uniquePrefix();
-  prefixes.push(prefix);
-  return prefix;
-}
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
-  await Promise.all(prefixes.map(deletePrefix));
-  await database?.drop();
-});
-
-/**
- * The environment of every spawned CLI: only what it needs, so variables of the machine
- * running the tests (a public key file, another prefix) cannot change the outcome.
- */
+/** The fixture's environment, with the secret the tokens here are verified with. */
 function cliEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: database.url,
-    REDIS_URL: redisUrl(),
-    TICKETFLOW_QUEUE_PREFIX: newPrefix(),
-    TICKETFLOW_JWT_SECRET: SECRET,
-    ...overrides,
-  };
-}
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
-}
-
-/** Resolves when the child exits, with everything it printed; kills it after the deadline. */
-function finished(child: ChildProcess, deadlineMs = COMMAND_DEADLINE_MS): Promise<Finished> {
-  const started = Date.now();
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return cli.env({ TICKETFLOW_JWT_SECRET: SECRET, ...overrides });
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<Finished> {
-  return finished(spawnCli(args, env));
-}
-
-/** Non-empty output lines. */
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '');
+  return cli.run(args, env);
 }
 
 function verify(token: string): jwt.JwtPayload {
@@ -146,7 +75,7 @@ async function countRows(url: string): Promise<Record<string, number>> {
 async function startServe(
   args: string[],
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<Finished> }> {
-  const child = spawnCli(['serve', ...args], cliEnv({ PORT: '0', LOG_LEVEL: 'info' }));
+  const child = cli.spawn(['serve', ...args], cliEnv({ PORT: '0', LOG_LEVEL: 'info' }));
   const exited = finished(child, 60_000);
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
@@ -190,8 +119,11 @@ describe.concurrent('ticketflow', () => {
       ticketnum: expect.any(String) as unknown,
       clientid: expect.any(Number) as unknown,
       contactid: expect.any(Number) as unknown,
+      deptemail: 'support@demo.example',
+      clientemail: 'client@demo.example',
+      contactemail: 'contact@demo.example',
     });
-    const counts = await countRows(database.url);
+    const counts = await countRows(cli.database.url);
 
     // Tokens carry `iat` in whole seconds: wait into the next second so fresh tokens differ.
     await new Promise((r) => setTimeout(r, 1100));
@@ -205,7 +137,7 @@ describe.concurrent('ticketflow', () => {
       contactid: a.contactid,
     });
     for (const key of ['token', 'stafftoken', 'opstoken']) expect(b[key]).not.toBe(a[key]);
-    expect(await countRows(database.url)).toEqual(counts);
+    expect(await countRows(cli.database.url)).toEqual(counts);
   });
 
   it("prints demo tokens that verify with the secret: the client's for that client, staff and ops by role", async ({
@@ -229,6 +161,25 @@ describe.concurrent('ticketflow', () => {
       admin: expect.any(String) as unknown,
     });
     expect(verify(out.opstoken)).toMatchObject({ role: 'ops', scope: 'ops:write' });
+  });
+
+  it('tells where notification email goes: the absolute .eml directory without SMTP_URL, the SMTP server with it', async ({
+    expect,
+  }) => {
+    const files = await run(['demo'], cliEnv({ TICKETFLOW_MAIL_DIR: 'demo-mail' }));
+    expect(files.stderr).toBe('');
+    expect(files.code).toBe(0);
+    expect(files.stdout).toContain(
+      `Notification email is written as .eml files under ${resolve('demo-mail')} `,
+    );
+    expect(files.stdout).toContain('a .eml file for support@demo.example appears there');
+
+    const smtp = await run(['demo'], cliEnv({ SMTP_URL: 'smtp://user:pw@mail.example:2525' }));
+    expect(smtp.code).toBe(0);
+    expect(smtp.stdout).toContain(
+      'Notification email is sent over SMTP to mail.example:2525: the reply above notifies support@demo.example.',
+    );
+    expect(smtp.stdout).not.toContain('pw@');
   });
 
   it('creates the database when demo names one that does not exist yet', async ({
@@ -295,10 +246,10 @@ describe.concurrent('ticketflow', () => {
     expect(lines(result.stderr)).toEqual([expect.stringContaining('frobnicate') as unknown]);
   });
 
-  it('prints zero counts for all six states from queues --json on a fresh prefix, and counts a waiting job', async ({
+  it('prints zero counts for all six states of every catalog queue from queues --json on a fresh prefix, and counts a waiting job', async ({
     expect,
   }) => {
-    const prefix = newPrefix();
+    const prefix = cli.newPrefix();
     const env = cliEnv({ TICKETFLOW_QUEUE_PREFIX: prefix });
     const zero = Object.fromEntries(STATES.map((s) => [s, 0]));
 
@@ -306,7 +257,9 @@ describe.concurrent('ticketflow', () => {
     expect(empty.stderr).toBe('');
     expect(empty.code).toBe(0);
     expect(lines(empty.stdout)).toHaveLength(1);
-    expect(JSON.parse(empty.stdout)).toEqual({ queues: [{ name: 'replies', counts: zero }] });
+    expect(JSON.parse(empty.stdout)).toEqual({
+      queues: QUEUES.map((name) => ({ name, counts: zero })),
+    });
 
     // A producer outside Ticketflow (an email bridge) enqueues straight into BullMQ.
     const queue = new Queue('replies', { connection: { url: redisUrl() }, prefix });
@@ -318,7 +271,10 @@ describe.concurrent('ticketflow', () => {
     const one = await run(['queues', '--json'], env);
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout)).toEqual({
-      queues: [{ name: 'replies', counts: { ...zero, waiting: 1 } }],
+      queues: QUEUES.map((name) => ({
+        name,
+        counts: name === 'replies' ? { ...zero, waiting: 1 } : zero,
+      })),
     });
   });
 
@@ -345,7 +301,12 @@ describe.concurrent('ticketflow', () => {
     const ready = await fetch(`${url}/readyz`);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { redis: 'ok', database: 'ok' },
+      checks: {
+        redis: 'ok',
+        database: 'ok',
+        // The process runs workers: each queue's consumption watchdog answers too.
+        workers: { replies: 'ok', notifications: 'ok', maintenance: 'ok' },
+      },
     });
     expect(ready.status).toBe(200);
     // The ingress is mounted: without a token the reply endpoint answers 401, not 404.

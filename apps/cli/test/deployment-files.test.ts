@@ -41,8 +41,8 @@ describe('deployment files', () => {
 
   it('gives the workers an SMTP server (Mailpit) and a Message-ID key, so no mail is only a file', () => {
     const compose = read('docker-compose.yml');
-    expect(compose).toMatch(/^  mailpit:\n    image: axllent\/mailpit:/m);
-    expect(compose).toMatch(/^  SMTP_URL: smtp:\/\/mailpit:1025$/m);
-    expect(compose).toMatch(/^  TICKETFLOW_MAIL_SECRET: \$\{TICKETFLOW_MAIL_SECRET:\?/m);
+    expect(compose).toMatch(/^ {2}mailpit:\n {4}image: axllent\/mailpit:/m);
+    expect(compose).toMatch(/^ {2}SMTP_URL: smtp:\/\/mailpit:1025$/m);
+    expect(compose).toMatch(/^ {2}TICKETFLOW_MAIL_SECRET: \$\{TICKETFLOW_MAIL_SECRET:\?/m);
   });
 });

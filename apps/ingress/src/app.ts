@@ -3,18 +3,23 @@ import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@ticketflow/config';
-import { apiError, type AttachmentLimits } from '@ticketflow/contract';
+import { createMailIngest, type BridgeSettings } from '@ticketflow/bridge';
+import { apiError, type AttachmentLimits, type FormMap } from '@ticketflow/contract';
 import type { BlobStore, Db } from '@ticketflow/db';
 import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
 import { createAccessLog } from './access-log.ts';
+import { createReplyEnqueuer } from './enqueue-reply.ts';
 import { createCors } from './cors.ts';
 import { createErrorResponder, markWhmcsRoute, type ErrorLimits } from './error-response.ts';
 import { createGetTicket } from './get-ticket.ts';
 import { createGetTicketAttachment } from './get-ticket-attachment.ts';
 import { createReadiness, liveness } from './health.ts';
+import { createInboundEmail } from './inbound-email.ts';
+import { createRequestObserver, type ObserveRequest } from './observe-requests.ts';
 import type { Principal } from './principal.ts';
 import { createBodyReader, uploadsOf } from './read-body.ts';
+import { createMessageBodyReader } from './read-message-body.ts';
 import { createReplyStatus } from './reply-status.ts';
 import { routeTable, type Route } from './routes.ts';
 import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
@@ -43,6 +48,12 @@ export interface IngressDeps {
    * path and before the 404 answer; they authenticate on their own.
    */
   mounts?: ReadonlyArray<readonly [path: string, handler: express.RequestHandler]>;
+  /** In a process that also runs workers: whether each queue's worker consumes (/readyz). */
+  consumers?: () => Record<string, string>;
+  /** Given when metrics are on: counts and times every request by route pattern. */
+  observeRequest?: ObserveRequest;
+  /** The email bridge's settings: given, the app serves `POST /api/v2/inbound-email`. */
+  inboundEmail?: BridgeSettings;
 }
 
 /** The ingress HTTP app: the route table of API.md §1 behind auth and body parsing. */
@@ -77,6 +88,18 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     whmcsApi: createWhmcsApi({
       addticketreply: addTicketReply(WHMCS_TRANSPORT_FIELDS),
     }),
+    ...(deps.inboundEmail && {
+      inboundEmail: createInboundEmail(
+        createMailIngest({
+          db: deps.db,
+          blobs: deps.blobs,
+          enqueue: createReplyEnqueuer(deps.queue, deps.replyJob, deps.redis),
+          settings: deps.inboundEmail,
+          logger: deps.logger,
+        }),
+        deps.inboundEmail.mailbox,
+      ),
+    }),
   });
 
   const app = baseApp(deps);
@@ -87,8 +110,9 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     { bodyBytes: deps.limits.bodyBytes, ...attachmentLimits },
     deps.blobs,
   );
+  const readMessageBody = createMessageBodyReader(deps.inboundEmail?.maxMessageBytes ?? 0);
   for (const route of routes) {
-    const serve = serveRoute(route, deps.verifyToken, readBody);
+    const serve = serveRoute(route, deps.verifyToken, readBody, readMessageBody);
     for (const method of route.methods) app[method](route.path, serve);
   }
   for (const [path, handler] of deps.mounts ?? []) app.use(path, handler);
@@ -100,7 +124,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
 
 /** What a `serve --worker` process listens with: health (and the mounts, e.g. `/metrics`). */
 export function createHealthApp(
-  deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog' | 'mounts'>,
+  deps: Pick<IngressDeps, 'db' | 'redis' | 'logger' | 'accessLog' | 'mounts' | 'observeRequest'>,
 ): express.Express {
   const app = baseApp(deps);
   app.get('/healthz', liveness);
@@ -109,10 +133,16 @@ export function createHealthApp(
   return finish(app, { logger: deps.logger, limits: { bodyBytes: 0, bytes: 0, count: 0 } });
 }
 
-function baseApp(deps: Pick<IngressDeps, 'logger' | 'accessLog'>): express.Express {
+function baseApp(
+  deps: Pick<IngressDeps, 'logger' | 'accessLog' | 'mounts' | 'observeRequest'>,
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (deps.observeRequest) {
+    const mountPaths = (deps.mounts ?? []).map(([path]) => path);
+    app.use(createRequestObserver(deps.observeRequest, mountPaths));
+  }
   if (deps.accessLog) app.use(createAccessLog(deps.logger));
   return app;
 }
@@ -137,6 +167,7 @@ function serveRoute(
   route: Route,
   verifyToken: IngressDeps['verifyToken'],
   readBody: ReturnType<typeof createBodyReader>,
+  readMessageBody: ReturnType<typeof createMessageBodyReader>,
 ) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (route.whmcs) markWhmcsRoute(res);
@@ -146,8 +177,7 @@ function serveRoute(
     } catch (error) {
       return next(error);
     }
-    readBody(req, res, (error, fields) => {
-      if (error || !fields) return next(error);
+    const run = (fields: FormMap, message?: Buffer) =>
       route
         .handler({
           principal,
@@ -155,9 +185,18 @@ function serveRoute(
           uploads: uploadsOf(req),
           params: req.params as Record<string, string>,
           header: (name) => req.get(name),
+          ...(message && { message }),
         })
         .then((result) => writeJson(res, result.status, result.body, result.headers))
         .catch(next);
+    if (route.rawMessage) {
+      return readMessageBody(req, res, (error, message) =>
+        error || !message ? next(error) : void run(new Map(), message),
+      );
+    }
+    readBody(req, res, (error, fields) => {
+      if (error || !fields) return next(error);
+      void run(fields);
     });
   };
 }

@@ -9,6 +9,8 @@ export interface ApiRequest {
   /** File parts, already streamed into the blob store (multipart). */
   uploads: readonly StagedUpload[];
   params: Readonly<Record<string, string>>;
+  /** The raw body of a route that takes one `message/rfc822` (inbound email). */
+  message?: Buffer;
   header(name: string): string | undefined;
 }
 

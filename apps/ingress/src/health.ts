@@ -6,6 +6,8 @@ import { writeJson } from './write-json.ts';
 export interface ReadinessDeps {
   db: Db;
   redis: Redis;
+  /** A worker process's queues: `ok`, or why its worker is not consuming. */
+  consumers?: () => Record<string, string>;
 }
 
 /** `/healthz`: the process is up and its event loop answers. */
@@ -14,8 +16,9 @@ export function liveness(_req: Request, res: Response): void {
 }
 
 /**
- * `/readyz`: ready when Redis answers, PostgreSQL answers and its schema is current; each
- * check is reported so an operator sees which one failed.
+ * `/readyz`: ready when Redis answers, PostgreSQL answers and its schema is current, and (in a
+ * worker process) every queue's worker consumes; each check is reported so an operator sees
+ * which one failed.
  */
 export function createReadiness(deps: ReadinessDeps) {
   return async function readiness(_req: Request, res: Response): Promise<void> {
@@ -32,10 +35,12 @@ export function createReadiness(deps: ReadinessDeps) {
         (e: Error) => `unreachable: ${e.message}`,
       ),
     ]);
-    const ready = redis === 'ok' && database === 'ok';
+    const workers = deps.consumers?.();
+    const consuming = Object.values(workers ?? {}).every((state) => state === 'ok');
+    const ready = redis === 'ok' && database === 'ok' && consuming;
     writeJson(res, ready ? 200 : 503, {
       status: ready ? 'ready' : 'not ready',
-      checks: { redis, database },
+      checks: { redis, database, ...(workers ? { workers } : {}) },
     });
   };
 }

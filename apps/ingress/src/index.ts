@@ -3,3 +3,6 @@ export { createTokenVerifier, type VerificationKey, type TokenRules } from './ve
 export { signToken, type TokenRequest } from './sign-token.ts';
 export { ROLES, type Principal, type Role } from './principal.ts';
 export { answerClientErrors } from './client-errors.ts';
+export { createMetricsEndpoint } from './metrics-endpoint.ts';
+export { findReplyState, type ReplyState } from './reply-state.ts';
+export { readReplyId } from './reply-id.ts';

@@ -7,6 +7,8 @@ export interface Route {
   handler: Handler;
   /** Answers the WHMCS way: action errors as HTTP 200, auth errors as 403. */
   whmcs?: boolean;
+  /** The body is one raw `message/rfc822`, read as bytes, not form fields. */
+  rawMessage?: boolean;
 }
 
 export interface RouteHandlers {
@@ -15,6 +17,8 @@ export interface RouteHandlers {
   getTicketAttachment: Handler;
   replyStatus: Handler;
   whmcsApi: Handler;
+  /** The email bridge over HTTP; absent when the app runs without bridge settings. */
+  inboundEmail?: Handler;
 }
 
 export function routeTable(h: RouteHandlers): Route[] {
@@ -28,5 +32,15 @@ export function routeTable(h: RouteHandlers): Route[] {
     },
     { methods: ['get'], path: '/api/v2/replies/:replyid', handler: h.replyStatus },
     { methods: ['post'], path: '/includes/api.php', handler: h.whmcsApi, whmcs: true },
+    ...(h.inboundEmail
+      ? [
+          {
+            methods: ['post'] as const,
+            path: '/api/v2/inbound-email',
+            handler: h.inboundEmail,
+            rawMessage: true,
+          },
+        ]
+      : []),
   ];
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { bridgeSettings } from '@ticketflow/bridge';
 import { parseConfig, type Config } from '@ticketflow/config';
 import { createPgBlobStore, seedDemo, type DemoSeed } from '@ticketflow/db';
 import {
@@ -132,6 +133,7 @@ export async function startStack(
     limits: config.limits,
     rateLimits: config.rateLimits,
     idempotencyTtlHours: config.idempotencyTtlHours,
+    inboundEmail: bridgeSettings(config),
   });
   const server = app.listen(0, '127.0.0.1');
   answerClientErrors(server);

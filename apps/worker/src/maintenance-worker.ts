@@ -17,7 +17,12 @@ import {
   type JobCatalog,
 } from '@ticketflow/queue';
 import type { HitFault } from './fault-points.ts';
-import { startQueueWorker, type QueueWorker } from './start-queue-worker.ts';
+import {
+  startQueueWorker,
+  type QueueWorker,
+  type QueueWorkerOptions,
+} from './start-queue-worker.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 export interface MaintenanceWorkerOptions {
   db: Db;
@@ -34,6 +39,8 @@ export interface MaintenanceWorkerOptions {
   dispatch: (notifications: readonly OutboxRef[]) => Promise<void>;
   logger: Logger;
   hitFault: HitFault;
+  watchdog?: QueueWorkerOptions['watchdog'];
+  metrics?: WorkerMetrics;
 }
 
 /** Rows the outbox sweep enqueues per query; it queries again while it finds a full page. */

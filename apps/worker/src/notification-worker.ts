@@ -11,8 +11,13 @@ import {
   type NotificationProcessorDeps,
   type NotificationResult,
 } from './process-notification.ts';
-import { startQueueWorker, type QueueWorker } from './start-queue-worker.ts';
+import {
+  startQueueWorker,
+  type QueueWorker,
+  type QueueWorkerOptions,
+} from './start-queue-worker.ts';
 import { webhookRetryDelayMs } from './webhooks/classify-webhook-attempt.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 export interface NotificationWorkerOptions extends NotificationProcessorDeps {
   db: Db;
@@ -24,6 +29,8 @@ export interface NotificationWorkerOptions extends NotificationProcessorDeps {
   webhookScheduleMs: readonly number[];
   logger: Logger;
   hitFault: HitFault;
+  watchdog?: QueueWorkerOptions['watchdog'];
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -32,24 +39,30 @@ export interface NotificationWorkerOptions extends NotificationProcessorDeps {
  * letter, so `dlq replay` knows what to send again.
  */
 export function startNotificationWorker(options: NotificationWorkerOptions): QueueWorker {
-  const started = startQueueWorker(options.catalog.notifications, createNotificationProcessor(options), {
-    ...options,
-    backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-      type === SCHEDULE_BACKOFF
-        ? webhookRetryDelayMs(
-            options.webhookScheduleMs,
-            attemptsMade,
-            error instanceof RetryLaterError ? error.retryAfterMs : undefined,
-          )
-        : 0,
-    onFinalFailure: async (job: Job, _reason, error) => {
-      const data = readNotificationJob(job.data);
-      if (data) await markDeliveryFailed(options.db, data.outboxId, error.message);
+  const started = startQueueWorker(
+    options.catalog.notifications,
+    createNotificationProcessor(options),
+    {
+      ...options,
+      backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+        type === SCHEDULE_BACKOFF
+          ? webhookRetryDelayMs(
+              options.webhookScheduleMs,
+              attemptsMade,
+              error instanceof RetryLaterError ? error.retryAfterMs : undefined,
+            )
+          : 0,
+      onFinalFailure: async (job: Job, _reason, error) => {
+        const data = readNotificationJob(job.data);
+        if (data) await markDeliveryFailed(options.db, data.outboxId, error.message);
+      },
     },
-  });
+  );
   // One line per delivery: where the mail went (an .eml path in development) or the HTTP status.
   started.worker.on('completed', (job, result: NotificationResult) => {
     if (result.outcome === 'delivered') {
+      // The job name is the channel (EMAIL_JOB, WEBHOOK_JOB).
+      options.metrics?.notificationDelivered(job.name);
       options.logger.info(
         { queue: job.queueName, job: job.name, outboxId: result.outboxId, detail: result.detail },
         `notification delivered: ${job.name} (${result.detail})`,

@@ -22,6 +22,7 @@ import { postWebhook } from './webhooks/post-webhook.ts';
 import { webhookHeaders } from './webhooks/sign-webhook.ts';
 import { checkWebhookUrl } from './webhooks/webhook-address.ts';
 import { webhookEvent, webhookId } from './webhooks/webhook-event.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 export interface NotificationProcessorDeps {
   db: Db;
@@ -31,6 +32,8 @@ export interface NotificationProcessorDeps {
   messageIds: { domain: string; secret: string };
   webhooks: { timeoutMs: number; allowPrivate: boolean; disableAfterMs: number };
   limiter: EndpointLimiter;
+  /** Counts each webhook attempt by its verdict (metrics on). */
+  metrics?: Pick<WorkerMetrics, 'webhookAttempt'>;
 }
 
 export interface NotificationResult {
@@ -167,6 +170,7 @@ async function sendWebhook(
       error: attempt.error ?? null,
     });
     const verdict = classifyWebhookAttempt(attempt);
+    deps.metrics?.webhookAttempt(verdict.kind);
     switch (verdict.kind) {
       case 'delivered': {
         await noteEndpointSuccess(deps.db, endpoint.id);

@@ -3,8 +3,17 @@ import type { Logger } from 'pino';
 import type { JobCatalog } from '@ticketflow/queue';
 import type { Db } from '@ticketflow/db';
 import type { HitFault } from './fault-points.ts';
-import { createReplyProcessor, type ReplyProcessorDeps } from './process-reply.ts';
-import { startQueueWorker, type QueueWorker } from './start-queue-worker.ts';
+import {
+  createReplyProcessor,
+  type ReplyProcessorDeps,
+  type ReplyResult,
+} from './process-reply.ts';
+import {
+  startQueueWorker,
+  type QueueWorker,
+  type QueueWorkerOptions,
+} from './start-queue-worker.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 export interface ReplyWorkerOptions extends ReplyProcessorDeps {
   db: Db;
@@ -16,9 +25,18 @@ export interface ReplyWorkerOptions extends ReplyProcessorDeps {
   stalledIntervalMs: number;
   logger: Logger;
   hitFault: HitFault;
+  watchdog?: QueueWorkerOptions['watchdog'];
+  metrics?: WorkerMetrics;
 }
 
 /** The reply worker: {@link createReplyProcessor} on the catalog's `replies` queue. */
 export function startReplyWorker(options: ReplyWorkerOptions): QueueWorker {
-  return startQueueWorker(options.catalog.replies, createReplyProcessor(options), options);
+  const started = startQueueWorker(options.catalog.replies, createReplyProcessor(options), options);
+  const { metrics } = options;
+  if (metrics) {
+    started.worker.on('completed', (_job, result: ReplyResult) =>
+      metrics.replyStored(result.outcome),
+    );
+  }
+  return started;
 }

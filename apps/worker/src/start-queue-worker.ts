@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeadReason } from '@ticketflow/contract';
 import { recordDeadLetter, type Db } from '@ticketflow/db';
-import { FinalJobError, settleWithin, type QueueDefinition } from '@ticketflow/queue';
+import { FinalJobError, openQueue, settleWithin, type QueueDefinition } from '@ticketflow/queue';
+import { watchConsumption } from './consumption-watchdog.ts';
 import type { HitFault } from './fault-points.ts';
+import { countJobOutcomes, type WorkerMetrics } from './worker-metrics.ts';
 
 export interface QueueWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null`; BullMQ duplicates it for blocking reads. */
@@ -18,15 +20,21 @@ export interface QueueWorkerOptions {
   hitFault: HitFault;
   /** BullMQ's custom backoff, for jobs whose backoff type is not built in. */
   backoffStrategy?: BackoffStrategy;
+  /** Consumption checks (consumption-watchdog.ts): how often, over how long a window (ms). */
+  watchdog?: { everyMs: number; windowMs: number };
   /**
    * Runs on a job's final failure before its dead letter is written (a notification marks its
    * outbox row failed, a 410 disables the endpoint).
    */
   onFinalFailure?: (job: Job, reason: DeadReason, error: Error) => Promise<void>;
+  /** Counts outcomes, durations and dead letters (metrics on). */
+  metrics?: WorkerMetrics;
 }
 
 export interface QueueWorker {
   worker: Worker;
+  /** `ok`, or why this queue's worker is not consuming (for /readyz). */
+  health(): string;
   /**
    * Stops fetching and waits for active jobs up to `timeoutMs`, then abandons the rest: they
    * stall and another worker re-runs them, and the dedupe and outbox keys keep that safe.
@@ -49,9 +57,12 @@ export function startQueueWorker(
 ): QueueWorker {
   const { db, logger } = options;
   const log = logger.child({ queue: definition.name });
+  /** What this process is doing with the queue, for the consumption watchdog. */
+  const counts = { activeHere: 0, finishedHere: 0 };
   const worker = new Worker(
     definition.name,
     async (job: Job, token?: string) => {
+      counts.activeHere += 1;
       try {
         if (!Object.hasOwn(definition.jobs, job.name)) {
           throw new FinalJobError(
@@ -86,12 +97,16 @@ export function startQueueWorker(
             error: failure.message,
             attempts: job.attemptsMade + 1,
           });
+          options.metrics?.deadLettered(definition.name);
         } catch (e) {
           // The job stays in BullMQ's failed set; the reconciler writes the row later.
           log.error({ err: e, jobId: job.id }, 'could not record the dead letter now');
         }
         options.hitFault('after-dead-letter');
         throw failure;
+      } finally {
+        counts.activeHere -= 1;
+        counts.finishedHere += 1;
       }
     },
     {
@@ -107,9 +122,19 @@ export function startQueueWorker(
     },
   );
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  const watched = options.watchdog && {
+    ...options.watchdog,
+    queue: openQueue(definition, options.connection, options.prefix),
+  };
+  const watchdog =
+    watched && watchConsumption({ ...watched, worker, counts: () => counts, logger: log });
+  if (options.metrics) countJobOutcomes(worker, options.metrics);
   return {
     worker,
+    health: () => watchdog?.state() ?? 'ok',
     async close(timeoutMs) {
+      watchdog?.stop();
+      if (watched) await settleWithin(1000, watched.queue.close());
       let drained = false;
       await settleWithin(
         timeoutMs,

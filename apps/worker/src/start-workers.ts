@@ -12,10 +12,13 @@ import { startMaintenanceWorker } from './maintenance-worker.ts';
 import { startNotificationWorker } from './notification-worker.ts';
 import { startReplyWorker } from './reply-worker.ts';
 import { EndpointLimiter } from './webhooks/endpoint-limiter.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 export interface Workers {
   /** Where development mail goes (`.eml` files), or undefined when SMTP is configured. */
   mailDir: string | undefined;
+  /** Per queue, `ok` or why its worker is not consuming (for /readyz). */
+  health(): Record<string, string>;
   /** Drains every worker within `timeoutMs`, then closes what they opened. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -32,10 +35,13 @@ export function startWorkers(options: {
   /** A connection with `maxRetriesPerRequest: null`, shared by the workers and the dispatcher. */
   connection: Redis;
   logger: Logger;
+  /** Given when metrics are on (TICKETFLOW_METRICS). */
+  metrics?: WorkerMetrics;
 }): Workers {
-  const { config, db, connection, logger } = options;
+  const { config, db, connection, logger, metrics } = options;
   const catalog = jobCatalog(config);
   const hitFault = faultPoints(config.faultPoints);
+  const watchdog = { everyMs: config.watchdogMs / 4, windowMs: config.watchdogMs };
   const prefix = config.queuePrefix;
   const notifications = openQueue(catalog.notifications, connection, prefix);
   notifications.on('error', (error) =>
@@ -66,6 +72,8 @@ export function startWorkers(options: {
       stalledIntervalMs: config.worker.stalledIntervalMs,
       logger,
       hitFault,
+      watchdog,
+      metrics,
     }),
     startNotificationWorker({
       db,
@@ -81,6 +89,8 @@ export function startWorkers(options: {
       webhookScheduleMs: config.webhooks.scheduleMs,
       logger,
       hitFault,
+      watchdog,
+      metrics,
     }),
     startMaintenanceWorker({
       db,
@@ -94,10 +104,13 @@ export function startWorkers(options: {
       dispatch,
       logger,
       hitFault,
+      watchdog,
+      metrics,
     }),
   ];
   return {
     mailDir,
+    health: () => Object.fromEntries(workers.map((w) => [w.worker.name, w.health()])),
     async close(timeoutMs) {
       await Promise.all(workers.map((w) => w.close(timeoutMs)));
       await settleWithin(2000, notifications.close());

@@ -79,6 +79,13 @@ describe('parseConfig', () => {
         attempts: 12,
         backoffMs: 5000,
       },
+      bridge: {
+        mailbox: 'support',
+        subjectTag: '\\[Ticket ID: ([A-Za-z0-9-]{1,15})\\]',
+        staff: [],
+        allowStrangers: false,
+        maxMessageBytes: 35 * 1024 * 1024,
+      },
       webhooks: {
         // Svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
         scheduleMs: [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6],
@@ -89,9 +96,12 @@ describe('parseConfig', () => {
       },
       notifyConcurrency: 64,
       outboxSweepMs: 30_000,
+      watchdogMs: 20_000,
       faultPoints: [],
       logLevel: 'info',
       accessLog: true,
+      metrics: true,
+      production: false,
     });
   });
 
@@ -255,6 +265,15 @@ describe('parseConfig', () => {
     expect(parseConfig({ TICKETFLOW_ACCESS_LOG: value }).accessLog).toBe(expected);
   });
 
+  it('turns metrics off with TICKETFLOW_METRICS=off, so the bench can compare', () => {
+    expect(parseConfig({ TICKETFLOW_METRICS: 'off' }).metrics).toBe(false);
+  });
+
+  it('reads NODE_ENV=production as production, and any other value as not', () => {
+    expect(parseConfig({ NODE_ENV: 'production' }).production).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'staging' }).production).toBe(false);
+  });
+
   describe('the result is frozen', () => {
     it('refuses to change a top-level field', () => {
       const config = parseConfig({});
@@ -312,6 +331,42 @@ describe('notification settings', () => {
     });
     expect(configErrorOf({ TICKETFLOW_MAIL_SECRET: 'short' })).toMatch(
       /^TICKETFLOW_MAIL_SECRET: at least 32 characters/,
+    );
+  });
+});
+
+describe('the email bridge settings', () => {
+  it('reads staff addresses in lower case, each with its display name when given', () => {
+    expect(
+      parseConfig({ TICKETFLOW_BRIDGE_STAFF: 'Ann@Help.example=Ann Smith, bob@help.example' })
+        .bridge.staff,
+    ).toEqual([
+      { address: 'ann@help.example', name: 'Ann Smith' },
+      { address: 'bob@help.example', name: undefined },
+    ]);
+  });
+
+  it('refuses a staff entry that is not an address, naming the variable', () => {
+    expect(configErrorOf({ TICKETFLOW_BRIDGE_STAFF: 'Ann Smith' })).toMatch(
+      /^TICKETFLOW_BRIDGE_STAFF\.0: expected address or address=Display Name/,
+    );
+  });
+
+  it('refuses a subject tag without a capture group for the ticket number, or not a pattern', () => {
+    expect(configErrorOf({ TICKETFLOW_BRIDGE_SUBJECT_TAG: '\\[Ticket ID: \\w+\\]' })).toMatch(
+      /^TICKETFLOW_BRIDGE_SUBJECT_TAG: expected a regular expression with a capture group/,
+    );
+    expect(configErrorOf({ TICKETFLOW_BRIDGE_SUBJECT_TAG: '[Ticket (' })).toMatch(
+      /^TICKETFLOW_BRIDGE_SUBJECT_TAG/,
+    );
+    expect(parseConfig({ TICKETFLOW_BRIDGE_SUBJECT_TAG: '#(\\d+)' }).bridge.subjectTag).toBe(
+      '#(\\d+)',
+    );
+  });
+
+  it('refuses a mailbox name with a colon, which would make dedupe keys ambiguous', () => {
+    expect(configErrorOf({ TICKETFLOW_BRIDGE_MAILBOX: 'a:b' })).toMatch(
+      /^TICKETFLOW_BRIDGE_MAILBOX/,
     );
   });
 });

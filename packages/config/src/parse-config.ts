@@ -28,6 +28,33 @@ const list = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter(Boolean),
 );
+/** `ann@example.com=Ann Smith,bob@example.com`: staff addresses, each with an optional display name. */
+const staffAddresses = list.pipe(
+  z.array(
+    z
+      .string()
+      .regex(
+        /^[^\s@=,]+@[^\s@=,]+(=.+)?$/,
+        'expected address or address=Display Name, comma-separated',
+      )
+      .transform((entry) => {
+        const [address = '', ...name] = entry.split('=');
+        return { address: address.toLowerCase(), name: name.join('=').trim() || undefined };
+      }),
+  ),
+);
+/** A regular expression whose first capture group is the ticket number (the bridge's subject tag). */
+const subjectTag = z.string().refine(
+  (source) => {
+    try {
+      // An alternative that matches the empty string shows how many groups the pattern has.
+      return (new RegExp(`${source}|`, 'i').exec('')?.length ?? 0) > 1;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a regular expression with a capture group for the ticket number' },
+);
 
 /**
  * The development secret used when TICKETFLOW_JWT_SECRET is unset, so the service runs on a
@@ -130,6 +157,32 @@ const envSchema = z
     TICKETFLOW_EMAIL_ATTEMPTS: int(1, 50).default(12),
     /** First email retry delay (ms); doubles each attempt, with jitter (12 attempts span ~5.7 h). */
     TICKETFLOW_EMAIL_BACKOFF_MS: int(10).default(5000),
+    /**
+     * The email bridge's mailbox name, in every dedupe key it makes (`email:<mailbox>:<Message-ID>`),
+     * so one message reaching two mailboxes is two replies and one reaching a mailbox twice is one.
+     */
+    TICKETFLOW_BRIDGE_MAILBOX: z
+      .string()
+      .regex(/^[A-Za-z0-9._@+-]{1,64}$/, 'expected 1 to 64 letters, digits or . _ @ + -')
+      .default('support'),
+    /**
+     * How the bridge finds a ticket number in a subject when the message names none of our
+     * notifications: matched case-insensitively, the first capture group is the ticket number.
+     * The default is the tag our notifications carry (WHMCS's).
+     */
+    TICKETFLOW_BRIDGE_SUBJECT_TAG: subjectTag.default('\\[Ticket ID: ([A-Za-z0-9-]{1,15})\\]'),
+    /** Senders whose mail becomes a staff reply (`address=Display Name`, comma-separated). */
+    TICKETFLOW_BRIDGE_STAFF: staffAddresses.default([]),
+    /**
+     * Post mail from senders the ticket does not know as guest replies. Off: a reply to someone
+     * else's ticket is refused, as the API refuses a client token on another client's ticket.
+     */
+    TICKETFLOW_BRIDGE_ALLOW_STRANGERS: bool.default(false),
+    /**
+     * Largest raw message the bridge reads over SMTP, LMTP, stdin or HTTP (bytes), enforced while
+     * it streams in. 35 MiB holds the 25 MiB attachment total in base64 (+33 %) and the text.
+     */
+    TICKETFLOW_BRIDGE_MAX_MESSAGE_BYTES: int(1024).default(35 * MiB),
     /** Delays between webhook attempts (Svix's schedule): one attempt more than entries. */
     TICKETFLOW_WEBHOOK_SCHEDULE: durations.default([
       5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
@@ -149,6 +202,11 @@ const envSchema = z
      * the sweep (a crash between the reply commit and the enqueue), in seconds.
      */
     TICKETFLOW_OUTBOX_SWEEP_SECONDS: int(1).default(30),
+    /**
+     * A worker with waiting jobs and free slots that takes none for this long is judged stuck
+     * (the known BullMQ failure after a Redis reconnect) and healed; checked 4 times per window.
+     */
+    TICKETFLOW_WATCHDOG_SECONDS: int(1).default(20),
     /** Comma-separated crash points for tests (see FAULT_POINTS); never in production. */
     TICKETFLOW_FAULT_POINTS: list.pipe(z.array(z.enum(FAULT_POINTS))).default([]),
     /** pino level. */
@@ -157,6 +215,10 @@ const envSchema = z
       .default('info'),
     /** Log one line per HTTP request. */
     TICKETFLOW_ACCESS_LOG: bool.default(true),
+    /** Record metrics and serve them on `/metrics` (ops token) in every `serve` mode. */
+    TICKETFLOW_METRICS: bool.default(true),
+    /** `production` makes `doctor` fail on development fallbacks (mail written as files). */
+    NODE_ENV: z.string().min(1).default('development'),
   })
   .refine((e) => !(e.TICKETFLOW_JWT_SECRET && e.TICKETFLOW_JWT_PUBLIC_KEY_FILE), {
     // One verification key at a time: accepting both would let an HS256 token stand in for
@@ -213,6 +275,16 @@ export interface Config {
     attempts: number;
     backoffMs: number;
   };
+  /** The email bridge (`ticketflow bridge`, `POST /api/v2/inbound-email`). */
+  bridge: {
+    mailbox: string;
+    /** Regular expression source; its first capture group is the ticket number. */
+    subjectTag: string;
+    /** Lower-case addresses whose mail becomes a staff reply, each with its display name. */
+    staff: ReadonlyArray<{ address: string; name: string | undefined }>;
+    allowStrangers: boolean;
+    maxMessageBytes: number;
+  };
   webhooks: {
     scheduleMs: readonly number[];
     timeoutMs: number;
@@ -222,9 +294,14 @@ export interface Config {
   };
   notifyConcurrency: number;
   outboxSweepMs: number;
+  /** Consumption watchdog window (ms). */
+  watchdogMs: number;
   faultPoints: readonly FaultPoint[];
   logLevel: Env['LOG_LEVEL'];
   accessLog: boolean;
+  metrics: boolean;
+  /** NODE_ENV is `production`. */
+  production: boolean;
 }
 
 /** Thrown with one line per bad variable: `NAME: what it expects`. */
@@ -294,6 +371,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       attempts: e.TICKETFLOW_EMAIL_ATTEMPTS,
       backoffMs: e.TICKETFLOW_EMAIL_BACKOFF_MS,
     },
+    bridge: {
+      mailbox: e.TICKETFLOW_BRIDGE_MAILBOX,
+      subjectTag: e.TICKETFLOW_BRIDGE_SUBJECT_TAG,
+      staff: e.TICKETFLOW_BRIDGE_STAFF,
+      allowStrangers: e.TICKETFLOW_BRIDGE_ALLOW_STRANGERS,
+      maxMessageBytes: e.TICKETFLOW_BRIDGE_MAX_MESSAGE_BYTES,
+    },
     webhooks: {
       scheduleMs: e.TICKETFLOW_WEBHOOK_SCHEDULE,
       timeoutMs: e.TICKETFLOW_WEBHOOK_TIMEOUT_MS,
@@ -303,9 +387,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     notifyConcurrency: e.TICKETFLOW_NOTIFY_CONCURRENCY,
     outboxSweepMs: e.TICKETFLOW_OUTBOX_SWEEP_SECONDS * 1000,
+    watchdogMs: e.TICKETFLOW_WATCHDOG_SECONDS * 1000,
     faultPoints: e.TICKETFLOW_FAULT_POINTS,
     logLevel: e.LOG_LEVEL,
     accessLog: e.TICKETFLOW_ACCESS_LOG,
+    metrics: e.TICKETFLOW_METRICS,
+    production: e.NODE_ENV === 'production',
   });
 }
 

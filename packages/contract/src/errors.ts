@@ -10,11 +10,25 @@ const catalogue = {
   },
   invalid_token: { status: 401, message: (reason: string) => `Authentication Failed: ${reason}` },
   forbidden: { status: 403, message: (reason: string) => `Invalid Permissions: ${reason}` },
+  login_required: {
+    status: 401,
+    message: () =>
+      'Authentication Failed: log in at /admin/login, or send an ops token as Authorization: Bearer',
+  },
+  xsrf_token_invalid: {
+    status: 403,
+    message: () =>
+      'Invalid Permissions: missing or wrong X-XSRF-TOKEN header; send back the XSRF-TOKEN cookie set at login',
+  },
   ticket_required: { status: 400, message: () => 'Either ticketid or ticketnum is required' },
   ticket_not_found: { status: 404, message: () => 'Ticket ID Not Found' },
   client_not_found: { status: 404, message: () => 'Client ID Not Found' },
   contact_not_found: { status: 404, message: () => 'Contact ID Not Found' },
   reply_not_found: { status: 404, message: () => 'Reply ID Not Found' },
+  dead_letter_not_found: {
+    status: 404,
+    message: (id: string) => `Dead letter ${id} not found; list them on the dead letters page`,
+  },
   attachment_not_found: { status: 404, message: (what: string) => what },
   name_email_required: {
     status: 400,
@@ -52,10 +66,29 @@ const catalogue = {
     message: () =>
       'A request with this Idempotency-Key is still in progress; retry after it completes',
   },
+  dead_letter_replayed: {
+    status: 409,
+    message: (id: string, when: string) =>
+      `Dead letter ${id} was already replayed at ${when}; a new failure lists it again`,
+  },
   idempotency_key_reused: {
     status: 422,
     message: () =>
       'This Idempotency-Key was already used for a different request; use a new key for a new request',
+  },
+  email_no_ticket: {
+    status: 422,
+    message: () =>
+      'No ticket matches this email: reply to a Ticketflow notification, or keep the ticket tag in the subject',
+  },
+  email_sender_not_allowed: {
+    status: 422,
+    message: (sender: string) =>
+      `${JSON.stringify(sender)} may not reply to this ticket; write from an address the ticket knows`,
+  },
+  email_not_postable: {
+    status: 422,
+    message: (detail: string) => `This email cannot be posted: ${detail}`,
   },
   reply_dead_lettered: {
     status: 422,
@@ -77,8 +110,8 @@ const catalogue = {
   },
   unsupported_content_type: {
     status: 415,
-    message: (type: string) =>
-      `Unsupported Content-Type ${JSON.stringify(type)}; send form, multipart or JSON`,
+    message: (type: string, expected = 'form, multipart or JSON') =>
+      `Unsupported Content-Type ${JSON.stringify(type)}; send ${expected}`,
   },
   rate_limited: {
     status: 429,

@@ -32,6 +32,12 @@ export {
   type ReplyJobCheck,
 } from './reply-job.ts';
 export {
+  enqueueReply,
+  REPLY_JOB_OPTIONS,
+  type ReplyJobQueue,
+  type ReplyJobOptions,
+} from './enqueue-reply.ts';
+export {
   readCustomFields,
   resolveCustomFields,
   MAX_CUSTOM_FIELD_BYTES,
@@ -46,6 +52,7 @@ export {
   ticketThreadId,
   readNotificationMessageId,
 } from './notification-message-id.ts';
+export { LOOP_HEADER } from './notification-headers.ts';
 export { attachmentLabel, checkAttachmentName, storableName } from './attachment-name.ts';
 export {
   attachmentsTooLargeInTotal,

@@ -57,6 +57,7 @@ export {
   type WebhookEndpoint,
 } from './webhook-endpoints.ts';
 export { seedDemo, type DemoSeed } from './seed-demo.ts';
+export { readReplyHistory, type ReplyHistory, type ReplyNotification } from './reply-history.ts';
 export {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -71,3 +72,5 @@ export {
   findReplyAttachment,
   type ListedAttachment,
 } from './reply-attachments.ts';
+export { findMailTicket, type MailTicket } from './mail-ticket.ts';
+export { recordInboundEmail, type InboundEmail } from './inbound-emails.ts';

@@ -71,4 +71,16 @@ describe('seedDemo', () => {
       status: 'Open',
     });
   });
+
+  it('returns the addresses of the demo department, client and contact', async () => {
+    const seed = await seedDemo(database.db);
+    const email = async (table: string, id: number) =>
+      (await database.db(table).where({ id }).first<{ email: string }>('email')).email;
+    expect(seed).toMatchObject({
+      departmentEmail: 'support@demo.example',
+      clientEmail: await email('clients', seed.clientId),
+      contactEmail: await email('contacts', seed.contactId),
+    });
+    expect(await email('departments', seed.departmentId)).toBe(seed.departmentEmail);
+  });
 });

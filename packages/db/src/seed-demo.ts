@@ -7,9 +7,16 @@ export interface DemoSeed {
   contactId: number;
   ticketId: number;
   ticketNum: string;
+  /** Where notification email of client replies goes. */
+  departmentEmail: string;
+  clientEmail: string;
+  contactEmail: string;
 }
 
 const DEMO_TID = 'DEMO-000001';
+const DEPARTMENT_EMAIL = 'support@demo.example';
+const CLIENT_EMAIL = 'client@demo.example';
+const CONTACT_EMAIL = 'contact@demo.example';
 
 /**
  * Seeds a department (with a text field, a dropdown and a tickbox), a client, a contact and an
@@ -33,7 +40,7 @@ export async function seedDemo(db: Db): Promise<DemoSeed> {
     };
     const departmentId = await upsert('departments', ['name'], {
       name: 'Demo Support',
-      email: 'support@demo.example',
+      email: DEPARTMENT_EMAIL,
     });
     // Field 1 is free text on a fresh database, so the seed's `[1 => "Google"]` sample is accepted.
     await upsert('custom_fields', ['department_id', 'name'], {
@@ -54,12 +61,12 @@ export async function seedDemo(db: Db): Promise<DemoSeed> {
     });
     const clientId = await upsert('clients', ['email'], {
       name: 'Demo Client',
-      email: 'client@demo.example',
+      email: CLIENT_EMAIL,
     });
     const contactId = await upsert('contacts', ['client_id', 'email'], {
       client_id: clientId,
       name: 'Demo Contact',
-      email: 'contact@demo.example',
+      email: CONTACT_EMAIL,
     });
     const ticketId = await upsert('tickets', ['tid'], {
       tid: DEMO_TID,
@@ -67,10 +74,19 @@ export async function seedDemo(db: Db): Promise<DemoSeed> {
       client_id: clientId,
       contact_id: contactId,
       name: 'Demo Client',
-      email: 'client@demo.example',
+      email: CLIENT_EMAIL,
       subject: 'My website is down',
       message: 'Since this morning the site answers 502. Can you have a look?',
     });
-    return { departmentId, clientId, contactId, ticketId, ticketNum: DEMO_TID };
+    return {
+      departmentId,
+      clientId,
+      contactId,
+      ticketId,
+      ticketNum: DEMO_TID,
+      departmentEmail: DEPARTMENT_EMAIL,
+      clientEmail: CLIENT_EMAIL,
+      contactEmail: CONTACT_EMAIL,
+    };
   });
 }

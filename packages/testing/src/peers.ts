@@ -7,3 +7,4 @@ export {
   type WebhookAnswer,
 } from './webhook-receiver.ts';
 export { until } from './until.ts';
+export { startRedisServer, type RedisServer } from './redis-server.ts';

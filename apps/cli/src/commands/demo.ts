@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Config } from '@ticketflow/config';
 import { createDb, ensureDatabase, migrateLatest, seedDemo } from '@ticketflow/db';
 import { signToken } from '@ticketflow/ingress';
@@ -44,6 +45,9 @@ export async function demo(config: Config, options: { json: boolean }): Promise<
     ticketnum: seed.ticketNum,
     clientid: seed.clientId,
     contactid: seed.contactId,
+    deptemail: seed.departmentEmail,
+    clientemail: seed.clientEmail,
+    contactemail: seed.contactEmail,
   };
   if (options.json) {
     process.stdout.write(JSON.stringify(out) + '\n');
@@ -64,6 +68,26 @@ export async function demo(config: Config, options: { json: boolean }): Promise<
       'Then read the ticket back:',
       `  curl -sS '${url}/api/v2/get-ticket?ticketid=${out.ticketid}' -H 'Authorization: Bearer ${out.token}'`,
       '',
+      ...mailNote(config, out.deptemail),
+      '',
     ].join('\n'),
   );
+}
+
+/**
+ * Where the notification of the client's reply goes: the department is told by email, sent
+ * over SMTP when SMTP_URL is set and otherwise written to disk, where a newcomer can open it.
+ */
+function mailNote(config: Config, departmentEmail: string): string[] {
+  if (config.mail.smtpUrl) {
+    const { host } = new URL(config.mail.smtpUrl);
+    return [
+      `Notification email is sent over SMTP to ${host}: the reply above notifies ${departmentEmail}.`,
+    ];
+  }
+  const dir = resolve(config.mail.dir);
+  return [
+    `Notification email is written as .eml files under ${dir} (SMTP_URL is not set).`,
+    `With \`ticketflow serve\` running, a .eml file for ${departmentEmail} appears there after the reply above.`,
+  ];
 }

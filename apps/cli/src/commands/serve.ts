@@ -1,13 +1,18 @@
 import type { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
+import { bridgeSettings } from '@ticketflow/bridge';
 import type { Config } from '@ticketflow/config';
+import { createDashboard } from '@ticketflow/dashboard';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
 import {
   answerClientErrors,
   createHealthApp,
   createIngressApp,
+  createMetricsEndpoint,
   createTokenVerifier,
+  type IngressDeps,
 } from '@ticketflow/ingress';
+import { createMetrics } from '@ticketflow/metrics';
 import {
   createRedis,
   jobCatalog,
@@ -16,7 +21,7 @@ import {
   settleWithin,
   type ReplyQueue,
 } from '@ticketflow/queue';
-import { startWorkers } from '@ticketflow/worker';
+import { replayDeadLetter, startWorkers } from '@ticketflow/worker';
 import { createLogger, loadVerificationKey } from '../runtime.ts';
 
 export interface ServeModes {
@@ -26,27 +31,38 @@ export interface ServeModes {
 
 /**
  * Runs the ingress, the workers (replies, notifications, maintenance), or both (one process is
- * a complete installation). Every mode listens on PORT; a worker alone serves only /healthz and
- * /readyz. SIGTERM or SIGINT drains: stop accepting, finish in-flight requests and active jobs
- * within the timeout, close.
+ * a complete installation). Every mode listens on PORT; a worker alone serves only /healthz,
+ * /readyz and /metrics. SIGTERM or SIGINT drains: stop accepting, finish in-flight requests and
+ * active jobs within the timeout, close.
  */
 export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const logger = createLogger(config);
-  if (config.jwt.usesDevSecret && modes.ingress) {
+  if (config.jwt.usesDevSecret && (modes.ingress || config.metrics)) {
     logger.warn(
       'TICKETFLOW_JWT_SECRET is not set: using the built-in development secret; set it in production',
     );
   }
-  const key = modes.ingress ? loadVerificationKey(config) : undefined;
+  // The API and /metrics (every mode) share one verifier, and its cache of verified tokens.
+  const key = modes.ingress || config.metrics ? loadVerificationKey(config) : undefined;
+  const verifyToken =
+    key && createTokenVerifier({ key, audience: config.jwt.audience, issuer: config.jwt.issuer });
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   const blobs = createPgBlobStore(db);
   const producer = createRedis(config.redisUrl, 'producer');
   const connections = [producer];
   const closers: Array<() => Promise<unknown>> = [];
   const catalog = jobCatalog(config);
+  const metrics = config.metrics
+    ? createMetrics({ catalog, redis: producer, prefix: config.queuePrefix })
+    : undefined;
+  const mounts: Array<NonNullable<IngressDeps['mounts']>[number]> = [];
+  if (metrics && verifyToken) {
+    closers.push(() => metrics.close());
+    mounts.push(['/metrics', createMetricsEndpoint(verifyToken, metrics.scrape)]);
+  }
 
   let app;
-  if (modes.ingress && key) {
+  if (modes.ingress && key && verifyToken) {
     const queue = openQueue<ReplyQueue>(catalog.replies, producer, config.queuePrefix);
     // Outages reach the log once through pino, not as raw stacks from BullMQ's default handler.
     queue.on('error', (error) => logger.warn({ err: error.message }, 'reply queue: Redis error'));
@@ -68,6 +84,18 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
       () => queue.close(),
       async () => (await events)?.close(),
     );
+    const dashboard = createDashboard({
+      catalog,
+      connection: producer,
+      queuePrefix: config.queuePrefix,
+      db,
+      verifyToken,
+      xsrfSecret: key.kind === 'secret' ? key.secret : key.pem,
+      replayDeadLetter,
+      logger,
+    });
+    closers.push(() => dashboard.close());
+    mounts.push([dashboard.path, dashboard.router]);
     app = createIngressApp({
       db,
       blobs,
@@ -76,26 +104,41 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
       queueEvents,
       redis: producer,
       queuePrefix: config.queuePrefix,
-      verifyToken: createTokenVerifier({
-        key,
-        audience: config.jwt.audience,
-        issuer: config.jwt.issuer,
-      }),
+      verifyToken,
       logger,
       accessLog: config.accessLog,
       corsOrigins: config.corsOrigins,
       limits: config.limits,
       rateLimits: config.rateLimits,
       idempotencyTtlHours: config.idempotencyTtlHours,
+      inboundEmail: bridgeSettings(config),
+      mounts,
+      ...(modes.worker ? { consumers: () => workers?.health() ?? {} } : {}),
+      observeRequest: metrics?.observeRequest,
     });
   } else {
-    app = createHealthApp({ db, redis: producer, logger, accessLog: config.accessLog });
+    app = createHealthApp({
+      db,
+      redis: producer,
+      logger,
+      accessLog: config.accessLog,
+      mounts,
+      ...(modes.worker ? { consumers: () => workers?.health() ?? {} } : {}),
+      observeRequest: metrics?.observeRequest,
+    });
   }
 
   const workerConnection = modes.worker ? createRedis(config.redisUrl, 'worker') : undefined;
   if (workerConnection) connections.push(workerConnection);
   const workers = workerConnection
-    ? startWorkers({ config, db, blobs, connection: workerConnection, logger })
+    ? startWorkers({
+        config,
+        db,
+        blobs,
+        connection: workerConnection,
+        logger,
+        metrics: metrics?.jobs,
+      })
     : undefined;
   if (workers?.mailDir) {
     logger.info(

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  composeNotificationEmail,
-  LOOP_HEADER,
-  type NotificationEmail,
-} from './compose-notification-email.ts';
+import { LOOP_HEADER } from '@ticketflow/contract';
+import { composeNotificationEmail, type NotificationEmail } from './compose-notification-email.ts';
 
 const THREAD = '<tf.42.AAAAAAAAAAAAAAAAAAAAAA@help.example.com>';
 const PREVIOUS =

@@ -1,13 +1,6 @@
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
-
-/**
- * Our loop-detection header. Its value is the domain of the sending address (lowercase), or
- * `ticketflow` when that has none, so the email bridge can tell its own notifications coming
- * back (drop) from another Ticketflow installation's (an auto-generated message, which
- * RFC 3834 already says not to answer automatically).
- */
-export const LOOP_HEADER = 'X-Ticketflow-Loop';
+import { LOOP_HEADER } from '@ticketflow/contract';
 
 /** What one notification says and how it threads; every field comes from the stored reply. */
 export interface NotificationEmail {

@@ -2,12 +2,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { notificationMessageId, ticketThreadId } from '@ticketflow/contract';
+import { LOOP_HEADER, notificationMessageId, ticketThreadId } from '@ticketflow/contract';
 import PostalMime, { type Email } from 'postal-mime';
 import { startSmtpPeer, type SmtpPeer } from '@ticketflow/testing/peers';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { describeSmtpFailure, isPermanentSmtpFailure } from './classify-smtp-error.ts';
-import { composeNotificationEmail, LOOP_HEADER } from './compose-notification-email.ts';
+import { composeNotificationEmail } from './compose-notification-email.ts';
 import { createMailSender, type MailSender } from './mail-sender.ts';
 
 const KEY = 'mail-sender-test-key';

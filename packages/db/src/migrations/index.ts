@@ -4,6 +4,7 @@ import * as customFieldValues from './002-custom-field-values.ts';
 import * as attachments from './003-attachments.ts';
 import * as notifications from './004-notifications.ts';
 import * as idempotencyText from './005-idempotency-text.ts';
+import * as inboundEmails from './006-inbound-emails.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['003-attachments', attachments],
   ['004-notifications', notifications],
   ['005-idempotency-text', idempotencyText],
+  ['006-inbound-emails', inboundEmails],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */

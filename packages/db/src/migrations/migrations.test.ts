@@ -58,6 +58,7 @@ describe('migrations', () => {
         'dead_letters',
         'departments',
         'idempotency_keys',
+        'inbound_emails',
         'outbox',
         'reply_attachments',
         'ticket_replies',
@@ -66,7 +67,13 @@ describe('migrations', () => {
         'webhook_attempts',
         'webhook_endpoints',
       ],
-      types: ['custom_field_type', 'outbox_channel', 'reply_editor', 'reply_source'],
+      types: [
+        'custom_field_type',
+        'inbound_email_outcome',
+        'outbox_channel',
+        'reply_editor',
+        'reply_source',
+      ],
     });
   });
 

@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { until } from '@ticketflow/testing/peers';
+import { MAX_MESSAGE_BYTES, startBridgeStack, type BridgeStack } from './bridge-stack.ts';
+
+const BIN = fileURLToPath(new URL('../../cli/bin/ticketflow.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** tsx compiles the CLI as it starts: seconds on a busy machine. */
+const DEADLINE_MS = 40_000;
+/** Each test starts real processes, several at once: more than the 30 s default on a busy machine. */
+const SPAWNING = { timeout: 90_000 };
+
+let stack: BridgeStack;
+
+beforeAll(async () => {
+  stack = await startBridgeStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `ticketflow <args>` as a real process on the stack's stores, with `input` on its stdin. */
+function ticketflow(args: string[], input: string, env: Record<string, string> = {}) {
+  return run([BIN, ...args], input, env);
+}
+
+/** `node <args>` from the repository root, with the stack's environment. */
+function run(args: string[], input: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...stack.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
+  child.stdin.end(input);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<Exited>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, exited, output: () => stdout };
+}
+
+/** A message as an MTA hands it to a pipe, with its Message-ID and the key the bridge gives it. */
+function message(headers: Record<string, string>, body: string) {
+  const bare = `${randomUUID()}@mail.example`;
+  const raw = [
+    'From: Demo Contact <contact@demo.example>',
+    'To: support@desk.example',
+    `Message-ID: <${bare}>`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    '',
+    body,
+    '',
+  ].join('\r\n');
+  return { raw, bare, key: `email:support:${bare}` };
+}
+
+const TAG = 'Re: [Ticket ID: DEMO-000001] My website is down';
+
+describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
+  it('exits 0 for a posted reply, 67 for a forged In-Reply-To, 0 for an auto-reply and a bounce', async () => {
+    const reply = message(
+      {
+        Subject: 'Re: My website is down',
+        'In-Reply-To': stack.notificationId(stack.seed.ticketId),
+      },
+      'Back up, thanks.\r\n\r\nOn Thu, Dec 3, 2026, Help Desk <help@desk.example> wrote:\r\n> Restart it.',
+    );
+    const forged = message(
+      {
+        Subject: 'Re: My website is down',
+        'In-Reply-To': `<tf.${stack.seed.ticketId}.${randomUUID()}.AAAAAAAAAAAAAAAAAAAAAA@desk.example>`,
+      },
+      'Forged.',
+    );
+    const away = message({ Subject: TAG, 'Auto-Submitted': 'auto-replied' }, 'Away.');
+    const bounce = message(
+      {
+        Subject: TAG,
+        'MIME-Version': '1.0',
+        'Content-Type': 'multipart/report; report-type="delivery-status"; boundary="b"',
+      },
+      '--b\r\nContent-Type: text/plain\r\n\r\nUndeliverable.\r\n--b--',
+    );
+    const [posted, refused, dropped, bounced] = await Promise.all(
+      [reply, forged, away, bounce].map((m) => ticketflow(['bridge', 'ingest'], m.raw).exited),
+    );
+    expect(posted).toMatchObject({ code: 0 });
+    expect(posted!.stdout).toMatch(
+      /^ticketflow: posted: reply [0-9a-f-]{36} on ticket DEMO-000001\n$/,
+    );
+    const [stored] = await stack.storedReplies(reply.key);
+    expect(stored).toMatchObject({ ticket_id: stack.seed.ticketId, message: 'Back up, thanks.' });
+    expect(refused).toMatchObject({ code: 67 });
+    expect(refused!.stderr).toContain('refused: No ticket matches this email');
+    expect(dropped).toMatchObject({ code: 0 });
+    expect(dropped!.stdout).toContain('dropped: Auto-Submitted: auto-replied (auto_submitted)');
+    expect(bounced).toMatchObject({ code: 0 });
+    expect(await stack.inboundEmail(bounce.key)).toMatchObject({
+      outcome: 'dropped',
+      reason: 'bounce',
+    });
+    expect(await stack.inboundEmail(forged.key)).toMatchObject({
+      outcome: 'refused',
+      reason: 'no_ticket',
+    });
+  });
+
+  it('stores one reply when two processes ingest the same message at once (--mailbox names the key)', async () => {
+    const same = message({ Subject: TAG }, 'Sent once, delivered twice.');
+    const runs = await Promise.all(
+      [1, 2].map(() => ticketflow(['bridge', 'ingest', '--mailbox', 'helpdesk'], same.raw).exited),
+    );
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    const key = `email:helpdesk:${same.bare}`;
+    const [reply, ...others] = await stack.storedReplies(key);
+    expect(others).toEqual([]);
+    for (const run of runs) expect(run.stdout).toContain(reply!.reply_uid);
+    expect(await stack.inboundEmail(key)).toMatchObject({ outcome: 'posted', deliveries: 2 });
+  });
+
+  it('exits 67 for a message over the size limit, and 75 while Redis is unreachable', async () => {
+    const huge = message({ Subject: TAG }, 'x'.repeat(MAX_MESSAGE_BYTES));
+    const later = message({ Subject: TAG }, 'Try me again later.');
+    const [tooLarge, deferred] = await Promise.all([
+      ticketflow(['bridge', 'ingest'], huge.raw).exited,
+      // Nothing listens on port 1: the message must stay with the MTA.
+      ticketflow(['bridge', 'ingest'], later.raw, { REDIS_URL: 'redis://127.0.0.1:1' }).exited,
+    ]);
+    expect(tooLarge).toMatchObject({ code: 67 });
+    expect(tooLarge!.stderr).toContain('refused: the message exceeds the limit of 256 KiB');
+    expect(deferred).toMatchObject({ code: 75 });
+    expect(deferred!.stderr).toContain('deferred: Redis is unreachable');
+    expect(await stack.database.db('ticket_replies').where({ dedupe_key: later.key })).toEqual([]);
+  });
+});
+
+describe('ticketflow bridge (listener)', SPAWNING, () => {
+  it('takes SMTP on the port it is given, and stops on SIGTERM', async () => {
+    const run = ticketflow(['bridge', '--smtp', '0', '--host', '127.0.0.1'], '', {
+      LOG_LEVEL: 'info',
+    });
+    const port = await until(
+      'the bridge to listen',
+      () => /"port":(\d+)/.exec(run.output())?.[1],
+      DEADLINE_MS,
+    );
+    const bare = `${randomUUID()}@mail.example`;
+    const info = (await nodemailer
+      .createTransport({ host: '127.0.0.1', port: Number(port), secure: false, ignoreTLS: true })
+      .sendMail({
+        from: 'client@demo.example',
+        to: 'support@desk.example',
+        subject: TAG,
+        messageId: `<${bare}>`,
+        text: 'Through the listener.',
+      })) as { response: string };
+    expect(info.response).toMatch(/^250 OK: posted as reply/);
+    await stack.storedReplies(`email:support:${bare}`);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toMatchObject({ code: 0 });
+  });
+});
+
+describe('the README example "Enqueue replies directly"', SPAWNING, () => {
+  it('enqueues a reply, as written there, that the worker stores on its ticket', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const snippet = /<!-- enqueue-reply.mjs -->\n```js\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(snippet).toBeDefined();
+    // Inside the repository, so `@ticketflow/contract` and `bullmq` resolve as they would for a
+    // producer that installed them.
+    const scratch = join(ROOT, 'apps/bridge/node_modules/.cache');
+    await mkdir(scratch, { recursive: true });
+    const dir = await mkdtemp(join(scratch, 'readme-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'enqueue-reply.mjs');
+    await writeFile(file, snippet!);
+    const exited = await run(['--import', 'tsx', file], '').exited;
+    expect(exited).toMatchObject({ code: 0, stderr: '' });
+    const replyid = exited.stdout.trim();
+    const stored = await until('the README reply to be stored', () =>
+      stack.database.db('ticket_replies').where({ reply_uid: replyid }).first(),
+    );
+    expect(stored).toMatchObject({
+      ticket_id: stack.seed.ticketId,
+      name: 'Ada Lovelace',
+      message: 'Thanks, the restart fixed it.',
+    });
+  });
+});

@@ -1,0 +1,124 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addWebhookEndpoint, seedDemo, type DemoSeed } from '@ticketflow/db';
+import { signToken, type Role } from '@ticketflow/ingress';
+import {
+  startSmtpPeer,
+  startWebhookReceiver,
+  type SmtpPeer,
+  type WebhookReceiver,
+} from '@ticketflow/testing/peers';
+import { newWebhookSecret } from '@ticketflow/worker';
+import { finished, type Finished, type useCliFixture } from './run-cli.ts';
+
+type CliFixture = ReturnType<typeof useCliFixture>;
+
+/** A `ticketflow serve` child with a real SMTP peer and a webhook receiver behind it. */
+export interface NotifyingStack {
+  url: string;
+  /** The environment the child runs with (its prefix, secret and peers). */
+  env: NodeJS.ProcessEnv;
+  seed: DemoSeed;
+  smtp: SmtpPeer;
+  hooks: WebhookReceiver;
+  token(role: Role, claims?: { clientid?: number }): string;
+  /** Starts `serve` once more on this stack's database and prefix (e.g. `--worker` alone). */
+  serve(args: string[], env?: Record<string, string>): Promise<ServeChild>;
+  close(): Promise<void>;
+}
+
+export interface ServeChild {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<Finished>;
+}
+
+/**
+ * Seeds the demo rows and one webhook endpoint into the fixture's database, then starts
+ * `serve` (ingress and workers) as a real process sending to the SMTP peer and the receiver.
+ * Webhook retries are 200 ms apart and private targets allowed: the receiver is on 127.0.0.1.
+ */
+export async function startNotifyingStack(cli: CliFixture): Promise<NotifyingStack> {
+  const secret = randomBytes(32).toString('hex');
+  const smtp = await startSmtpPeer();
+  const hooksSecret = newWebhookSecret();
+  const hooks = await startWebhookReceiver(hooksSecret);
+  const mailDir = await mkdtemp(join(tmpdir(), 'tf-cli-mail-'));
+  const seed = await seedDemo(cli.database.db);
+  await addWebhookEndpoint(cli.database.db, {
+    url: hooks.url,
+    secret: hooksSecret,
+    events: ['ticket.reply.created'],
+  });
+  const env = cli.env({
+    TICKETFLOW_JWT_SECRET: secret,
+    TICKETFLOW_MAIL_SECRET: randomBytes(32).toString('hex'),
+    TICKETFLOW_MAIL_DIR: mailDir,
+    SMTP_URL: smtp.url,
+    TICKETFLOW_WEBHOOK_ALLOW_PRIVATE: 'true',
+    TICKETFLOW_WEBHOOK_SCHEDULE: '200ms,200ms,200ms',
+    TICKETFLOW_REPLY_BACKOFF_MS: '50',
+    TICKETFLOW_ACCESS_LOG: 'false',
+  });
+  const serve = (args: string[], extra: Record<string, string> = {}) =>
+    startServe(cli, args, { ...env, PORT: '0', LOG_LEVEL: 'info', ...extra });
+  const main = await serve([]);
+  return {
+    url: main.url,
+    env,
+    seed,
+    smtp,
+    hooks,
+    token: (role, claims = {}) =>
+      signToken({
+        secret,
+        audience: 'ticketflow',
+        issuer: undefined,
+        role,
+        sub: `${role}-cli-test`,
+        ...claims,
+        ttlSeconds: 600,
+      }),
+    serve,
+    async close() {
+      main.child.kill('SIGTERM');
+      await main.exited;
+      await hooks.close();
+      await smtp.close();
+      await rm(mailDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts `serve` with PORT=0 and reads the port from its "ticketflow listening" log line (pino
+ * JSON on stdout); `exited` settles with everything the process printed.
+ */
+async function startServe(
+  cli: CliFixture,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ServeChild> {
+  const child = cli.spawn(['serve', ...args], env);
+  const exited = finished(child, 120_000);
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: string) => {
+      buffered += chunk;
+      const complete = buffered.split('\n');
+      buffered = complete.pop()!;
+      const line = complete.find((l) => l.includes('ticketflow listening'));
+      if (!line) return;
+      child.stdout!.off('data', onData);
+      resolve((JSON.parse(line) as { port: number }).port);
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((f) =>
+      reject(new Error(`serve exited before listening (${f.code}): ${f.stderr}${f.stdout}`)),
+    );
+  });
+  return { child, url: `http://127.0.0.1:${port}`, exited };
+}

@@ -1,0 +1,1 @@
+export { createDashboard, type Dashboard, type DashboardDeps } from './create-dashboard.ts';

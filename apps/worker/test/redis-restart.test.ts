@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPLY_JOB, replyJobId } from '@ticketflow/contract';
+import { createRedis, jobOptions, openQueue, type ReplyQueue } from '@ticketflow/queue';
+import { startRedisServer, type RedisServer } from '@ticketflow/testing/peers';
+import {
+  CATALOG,
+  replyJob,
+  until,
+  useWorkerFixture,
+  type WorkerProcess,
+} from './worker-fixture.ts';
+
+// The known BullMQ failure is a worker that stops consuming after Redis comes back. Here a real
+// `serve --worker` runs against a Redis of the test's own, which is crashed and restarted (AOF
+// with appendfsync always, as docker-compose ships): the worker must consume again within 30 s
+// and say so on /readyz.
+const fixture = useWorkerFixture({ tidPrefix: 'RESTART', subject: 'redis restart' });
+let redis: RedisServer;
+let queue: ReplyQueue;
+const producer = () => createRedis(redis.url, 'worker');
+let connection: ReturnType<typeof producer>;
+
+beforeAll(async () => {
+  redis = await startRedisServer({ aof: true });
+  connection = producer();
+  queue = openQueue<ReplyQueue>(CATALOG.replies, connection, fixture.prefix);
+});
+afterAll(async () => {
+  await queue?.close().catch(() => undefined);
+  connection?.disconnect();
+  await redis?.close();
+});
+
+async function enqueue(ticketId: number): Promise<string> {
+  const data = replyJob(ticketId);
+  await queue.add(
+    REPLY_JOB,
+    data,
+    jobOptions(CATALOG.replies.jobs.reply, replyJobId(data.replyid)),
+  );
+  return data.dedupeKey;
+}
+
+/** The port `serve --worker` listens on, from its start-up line. */
+async function portOf(worker: WorkerProcess): Promise<number> {
+  const line = await until(
+    'the worker to listen',
+    () => Promise.resolve(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(worker.output())),
+    20_000,
+    worker.output,
+  );
+  return Number(line[1]);
+}
+
+async function readyz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('a worker across Redis restarts', () => {
+  it.each([
+    ['SIGKILLed', () => redis.kill('SIGKILL')],
+    ['shut down gracefully', () => redis.shutdown()],
+  ])('consumes again within 30 s after Redis is %s and restarted', async (_how, stop) => {
+    const worker = fixture.spawnWorker({
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'info',
+      TICKETFLOW_WATCHDOG_SECONDS: '4',
+    });
+    const port = await portOf(worker);
+    const ticketId = await fixture.newTicket();
+    const before = await enqueue(ticketId);
+    await until(
+      'the first reply',
+      async () => (await fixture.replyCount({ dedupe_key: before })) === 1,
+      15_000,
+      worker.output,
+    );
+    expect((await readyz(port)).body).toMatchObject({ checks: { workers: { replies: 'ok' } } });
+
+    await stop();
+    await redis.start();
+    const restarted = Date.now();
+    const keys = [];
+    for (let i = 0; i < 5; i++) keys.push(await enqueue(ticketId));
+    await until(
+      'the replies sent after the restart',
+      async () => (await fixture.replyCount({ ticket_id: ticketId })) === 6,
+      30_000,
+      worker.output,
+    );
+    expect(Date.now() - restarted).toBeLessThan(30_000);
+    for (const key of keys) expect(await fixture.replyCount({ dedupe_key: key })).toBe(1);
+    const ready = await until(
+      '/readyz to answer ready',
+      async () => {
+        const answer = await readyz(port);
+        return answer.status === 200 ? answer : undefined;
+      },
+      15_000,
+    );
+    expect(ready.body).toMatchObject({
+      status: 'ready',
+      checks: { redis: 'ok', workers: { replies: 'ok', notifications: 'ok', maintenance: 'ok' } },
+    });
+  });
+});
