@@ -63,9 +63,5 @@ function htmlText(html: string): string {
  * (the contract refuses it) and means nothing in mail.
  */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex -- U+0000 is what is removed
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\u0000/g, '')
-    .trim();
+  return text.replace(/\r\n?/g, '\n').replaceAll('\u0000', '').trim();
 }

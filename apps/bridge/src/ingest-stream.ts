@@ -6,8 +6,8 @@ import type { MailIngest } from './ingest-mail.ts';
  * delivery command: 0 delivered, 67 (EX_NOUSER) bounce to the sender, 75 (EX_TEMPFAIL) keep
  * the message queued and try again later.
  */
-export const EXIT_DELIVERED = 0;
-export const EXIT_REFUSED = 67;
+const EXIT_DELIVERED = 0;
+const EXIT_REFUSED = 67;
 export const EXIT_RETRY = 75;
 
 /**

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { until } from '@ticketflow/testing/peers';
 import { MAX_MESSAGE_BYTES, startBridgeStack, type BridgeStack } from './bridge-stack.ts';
@@ -102,19 +101,23 @@ describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
       },
       '--b\r\nContent-Type: text/plain\r\n\r\nUndeliverable.\r\n--b--',
     );
-    const [posted, refused, dropped, bounced] = await Promise.all(
-      [reply, forged, away, bounce].map((m) => ticketflow(['bridge', 'ingest'], m.raw).exited),
-    );
+    const ingest = (m: { raw: string }) => ticketflow(['bridge', 'ingest'], m.raw).exited;
+    const [posted, refused, dropped, bounced] = await Promise.all([
+      ingest(reply),
+      ingest(forged),
+      ingest(away),
+      ingest(bounce),
+    ]);
     expect(posted).toMatchObject({ code: 0 });
-    expect(posted!.stdout).toMatch(
+    expect(posted.stdout).toMatch(
       /^ticketflow: posted: reply [0-9a-f-]{36} on ticket DEMO-000001\n$/,
     );
     const [stored] = await stack.storedReplies(reply.key);
     expect(stored).toMatchObject({ ticket_id: stack.seed.ticketId, message: 'Back up, thanks.' });
     expect(refused).toMatchObject({ code: 67 });
-    expect(refused!.stderr).toContain('refused: No ticket matches this email');
+    expect(refused.stderr).toContain('refused: No ticket matches this email');
     expect(dropped).toMatchObject({ code: 0 });
-    expect(dropped!.stdout).toContain('dropped: Auto-Submitted: auto-replied (auto_submitted)');
+    expect(dropped.stdout).toContain('dropped: Auto-Submitted: auto-replied (auto_submitted)');
     expect(bounced).toMatchObject({ code: 0 });
     expect(await stack.inboundEmail(bounce.key)).toMatchObject({
       outcome: 'dropped',
@@ -148,9 +151,9 @@ describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
       ticketflow(['bridge', 'ingest'], later.raw, { REDIS_URL: 'redis://127.0.0.1:1' }).exited,
     ]);
     expect(tooLarge).toMatchObject({ code: 67 });
-    expect(tooLarge!.stderr).toContain('refused: the message exceeds the limit of 256 KiB');
+    expect(tooLarge.stderr).toContain('refused: the message exceeds the limit of 256 KiB');
     expect(deferred).toMatchObject({ code: 75 });
-    expect(deferred!.stderr).toContain('deferred: Redis is unreachable');
+    expect(deferred.stderr).toContain('deferred: Redis is unreachable');
     expect(await stack.database.db('ticket_replies').where({ dedupe_key: later.key })).toEqual([]);
   });
 });
@@ -166,16 +169,17 @@ describe('ticketflow bridge (listener)', SPAWNING, () => {
       DEADLINE_MS,
     );
     const bare = `${randomUUID()}@mail.example`;
-    const info = (await nodemailer
-      .createTransport({ host: '127.0.0.1', port: Number(port), secure: false, ignoreTLS: true })
-      .sendMail({
+    const answer = await stack.send(
+      { port: Number(port) },
+      {
         from: 'client@demo.example',
         to: 'support@desk.example',
         subject: TAG,
         messageId: `<${bare}>`,
         text: 'Through the listener.',
-      })) as { response: string };
-    expect(info.response).toMatch(/^250 OK: posted as reply/);
+      },
+    );
+    expect(answer.text).toMatch(/^250 OK: posted as reply/);
     await stack.storedReplies(`email:support:${bare}`);
     run.child.kill('SIGTERM');
     expect(await run.exited).toMatchObject({ code: 0 });
@@ -198,9 +202,13 @@ describe('the README example "Enqueue replies directly"', SPAWNING, () => {
     const exited = await run(['--import', 'tsx', file], '').exited;
     expect(exited).toMatchObject({ code: 0, stderr: '' });
     const replyid = exited.stdout.trim();
-    const stored = await until('the README reply to be stored', () =>
-      stack.database.db('ticket_replies').where({ reply_uid: replyid }).first(),
-    );
+    const [stored] = await until('the README reply to be stored', async () => {
+      const rows = await stack.database
+        .db('ticket_replies')
+        .where({ reply_uid: replyid })
+        .select<Array<Record<string, unknown>>>('*');
+      return rows.length > 0 && rows;
+    });
     expect(stored).toMatchObject({
       ticket_id: stack.seed.ticketId,
       name: 'Ada Lovelace',

@@ -186,7 +186,11 @@ async function send(port: number, mail: SendMailOptions, lmtp: boolean): Promise
   });
   try {
     const info = (await transport.sendMail(mail)) as { response: string; accepted: string[] };
-    return { code: Number(info.response.slice(0, 3)), text: info.response, accepted: info.accepted };
+    return {
+      code: Number(info.response.slice(0, 3)),
+      text: info.response,
+      accepted: info.accepted,
+    };
   } catch (error) {
     const e = error as { responseCode?: number; response?: string };
     return { code: e.responseCode ?? 0, text: e.response ?? String(error), accepted: [] };

@@ -64,7 +64,10 @@ function message(headers: Record<string, string>, body: string, from = 'contact@
 const TAG = 'Re: [Ticket ID: DEMO-000001] My website is down';
 
 function repliesOf(dedupeKey: string) {
-  return stack.database.db('ticket_replies').where({ dedupe_key: dedupeKey }).select('*');
+  return stack.database
+    .db('ticket_replies')
+    .where({ dedupe_key: dedupeKey })
+    .select<Array<Record<string, unknown> & { id: number; reply_uid: string }>>('*');
 }
 
 function storedReply(dedupeKey: string) {
@@ -99,7 +102,11 @@ describe('POST /api/v2/inbound-email', () => {
     const pdf = randomBytes(3000);
     const boundary = 'mixed-1';
     const { raw, key } = message(
-      { Subject: TAG, 'MIME-Version': '1.0', 'Content-Type': `multipart/mixed; boundary="${boundary}"` },
+      {
+        Subject: TAG,
+        'MIME-Version': '1.0',
+        'Content-Type': `multipart/mixed; boundary="${boundary}"`,
+      },
       [
         `--${boundary}`,
         'Content-Type: text/plain; charset=utf-8',
@@ -133,7 +140,7 @@ describe('POST /api/v2/inbound-email', () => {
       type: 'reply',
       index: '0',
     });
-    const res = await fetch(`${stack.url}/api/v2/get-ticket-attachment?${query}`, {
+    const res = await fetch(`${stack.url}/api/v2/get-ticket-attachment?${query.toString()}`, {
       headers: { authorization: `Bearer ${stack.staffToken}` },
     });
     const attachment = (await res.json()) as { data: string };
@@ -174,8 +181,8 @@ describe('POST /api/v2/inbound-email', () => {
   it('answers the same reply id to a message posted twice at once, and stores it once', async () => {
     const { raw, key } = message({ Subject: TAG }, 'Posted by two webhook retries.');
     const [first, second] = await Promise.all([postEmail(raw), postEmail(raw)]);
-    expect(first!.status).toBe(200);
-    expect(second!.body.replyid).toBe(first!.body.replyid);
+    expect(first.status).toBe(200);
+    expect(second.body.replyid).toBe(first.body.replyid);
     await storedReply(key);
     expect(await repliesOf(key)).toHaveLength(1);
   });
@@ -231,7 +238,7 @@ describe('a round trip through email', () => {
       })) as { response: string };
     expect(info.response).toMatch(/^250 OK: posted as reply/);
 
-    const reply = (await storedReply(`email:support:${bare}`)) as { id: number; reply_uid: string };
+    const reply = await storedReply(`email:support:${bare}`);
     expect(reply).toMatchObject({
       ticket_id: stack.seed.ticketId,
       client_id: stack.seed.clientId,

@@ -74,6 +74,24 @@ describe('apiError', () => {
       415,
       'Unsupported Content-Type "text/plain"; send form, multipart or JSON',
     ],
+    [
+      'an email naming no ticket',
+      apiError('email_no_ticket'),
+      422,
+      'No ticket matches this email: reply to a Ticketflow notification, or keep the ticket tag in the subject',
+    ],
+    [
+      'an email from a sender the ticket does not know',
+      apiError('email_sender_not_allowed', 'a"b@x.example'),
+      422,
+      '"a\\"b@x.example" may not reply to this ticket; write from an address the ticket knows',
+    ],
+    [
+      'a text/plain body on the inbound-email route',
+      apiError('unsupported_content_type', 'text/plain', 'message/rfc822'),
+      415,
+      'Unsupported Content-Type "text/plain"; send message/rfc822',
+    ],
   ])('answers %s with the exact API.md message', (_, error, status, message) => {
     expect(error.status).toBe(status);
     expect(error.message).toBe(message);
