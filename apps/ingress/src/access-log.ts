@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { requestIdOf } from './request-id.ts';
 
 /**
  * One line per request once it is answered: method, path, status and milliseconds. Headers
@@ -11,6 +12,7 @@ export function createAccessLog(logger: Logger) {
     const started = performance.now();
     res.once('finish', () => {
       const line = {
+        requestId: requestIdOf(res),
         method: req.method,
         url: req.originalUrl,
         status: res.statusCode,

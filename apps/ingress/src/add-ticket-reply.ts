@@ -135,6 +135,7 @@ export function createAddTicketReply(
         ...draft,
         source: { kind: 'api', principal: req.principal.sub },
         receivedAt: receivedAt.toISOString(),
+        requestId: req.requestId,
       };
       // The same validator the worker runs: what the ingress accepts, the worker accepts.
       const checked = validateReplyJob(candidate);

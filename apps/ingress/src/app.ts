@@ -8,6 +8,7 @@ import { apiError, type AttachmentLimits, type FormMap } from '@ticketflow/contr
 import type { BlobStore, Db } from '@ticketflow/db';
 import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
+import { assignRequestId, requestIdOf } from './request-id.ts';
 import { createAccessLog } from './access-log.ts';
 import { createReplyEnqueuer } from './enqueue-reply.ts';
 import { createCors } from './cors.ts';
@@ -143,6 +144,7 @@ function baseApp(
     const mountPaths = (deps.mounts ?? []).map(([path]) => path);
     app.use(createRequestObserver(deps.observeRequest, mountPaths));
   }
+  app.use(assignRequestId);
   if (deps.accessLog) app.use(createAccessLog(deps.logger));
   return app;
 }
@@ -185,6 +187,7 @@ function serveRoute(
           uploads: uploadsOf(req),
           params: req.params as Record<string, string>,
           header: (name) => req.get(name),
+          requestId: requestIdOf(res),
           ...(message && { message }),
         })
         .then((result) => writeJson(res, result.status, result.body, result.headers))

@@ -12,6 +12,8 @@ export interface ApiRequest {
   /** The raw body of a route that takes one `message/rfc822` (inbound email). */
   message?: Buffer;
   header(name: string): string | undefined;
+  /** X-Request-Id as given, or made for this request. */
+  requestId: string;
 }
 
 /** What a handler answers; the Express adapter writes it. Errors are thrown as ApiError. */

@@ -58,6 +58,8 @@ export interface TestStack {
   /** A client token for the seeded client. */
   clientToken: string;
   staffToken: string;
+  /** The log lines, when started with `captureLogs`. */
+  logged: Array<Record<string, unknown>>;
   /** Every worker of `serve --worker`: replies, notifications, maintenance. */
   worker: Workers | undefined;
   close(): Promise<void>;
@@ -92,7 +94,12 @@ export async function createTestStores(): Promise<TestStores> {
  * BullMQ prefix, with the real reply worker unless `worker: false`.
  */
 export async function startStack(
-  options: { worker?: boolean; env?: Record<string, string> } = {},
+  options: {
+    worker?: boolean;
+    env?: Record<string, string>;
+    /** Keep every log line (access log on) in `logged`, for tests of what is logged. */
+    captureLogs?: boolean;
+  } = {},
 ): Promise<TestStack> {
   const { database, seed, prefix, drop } = await createTestStores();
   // Notification email of tests lands here, never in the repository's .ticketflow/mail.
@@ -107,7 +114,13 @@ export async function startStack(
     TICKETFLOW_REPLY_BACKOFF_MS: '50',
     ...options.env,
   });
-  const logger = pino({ level: 'silent' });
+  const logged: Array<Record<string, unknown>> = [];
+  const logger = options.captureLogs
+    ? pino(
+        { level: 'info' },
+        { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) },
+      )
+    : pino({ level: 'silent' });
   const producer = createRedis(config.redisUrl, 'producer');
   const eventsConnection = createRedis(config.redisUrl, 'worker');
   const catalog = jobCatalog(config);
@@ -128,7 +141,7 @@ export async function startStack(
       issuer: config.jwt.issuer,
     }),
     logger,
-    accessLog: false,
+    accessLog: options.captureLogs === true,
     corsOrigins: config.corsOrigins,
     limits: config.limits,
     rateLimits: config.rateLimits,
@@ -173,6 +186,7 @@ export async function startStack(
     clientToken: token({ role: 'client', sub: `client-${seed.clientId}`, clientid: seed.clientId }),
     staffToken: token({ role: 'staff', sub: 'staff-test', admin: 'Test Staff' }),
     worker,
+    logged,
     async close() {
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();

@@ -39,6 +39,7 @@ export function decideReply(
     customFields: resolved.customFields,
     attachments: resolved.attachments,
     notifyEmail: decideEmailRecipient(job, ticket),
+    requestId: job.requestId ?? null,
   };
 }
 

@@ -64,7 +64,13 @@ export function startNotificationWorker(options: NotificationWorkerOptions): Que
       // The job name is the channel (EMAIL_JOB, WEBHOOK_JOB).
       options.metrics?.notificationDelivered(job.name);
       options.logger.info(
-        { queue: job.queueName, job: job.name, outboxId: result.outboxId, detail: result.detail },
+        {
+          queue: job.queueName,
+          job: job.name,
+          outboxId: result.outboxId,
+          detail: result.detail,
+          requestId: result.requestId,
+        },
         `notification delivered: ${job.name} (${result.detail})`,
       );
     }

@@ -41,6 +41,8 @@ export interface NotificationResult {
   /** `duplicate`: another job recorded this row's delivery first; `gone`: the row was deleted. */
   outcome: 'delivered' | 'duplicate' | 'gone';
   detail?: string;
+  /** The X-Request-Id its reply arrived with, for the delivery's log line. */
+  requestId?: string;
 }
 
 /** A transient delivery failure; `retryAfterMs` (a 429's Retry-After) bounds the next delay. */
@@ -67,9 +69,12 @@ export function createNotificationProcessor(deps: NotificationProcessorDeps) {
     const delivery = await loadDelivery(deps.db, data.outboxId);
     if (!delivery) return { outboxId: data.outboxId, outcome: 'gone' };
     if (delivery.deliveredAt) return { outboxId: data.outboxId, outcome: 'duplicate' };
-    return delivery.channel === 'email'
-      ? sendEmail(deps, delivery)
-      : sendWebhook(deps, delivery, job, token);
+    const result =
+      delivery.channel === 'email'
+        ? await sendEmail(deps, delivery)
+        : await sendWebhook(deps, delivery, job, token);
+    const requestId = delivery.reply?.requestId;
+    return requestId ? { ...result, requestId } : result;
   };
 }
 

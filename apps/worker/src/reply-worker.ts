@@ -32,6 +32,20 @@ export interface ReplyWorkerOptions extends ReplyProcessorDeps {
 /** The reply worker: {@link createReplyProcessor} on the catalog's `replies` queue. */
 export function startReplyWorker(options: ReplyWorkerOptions): QueueWorker {
   const started = startQueueWorker(options.catalog.replies, createReplyProcessor(options), options);
+  // The reply's persistence, under the request id it arrived with (no message text at info).
+  started.worker.on('completed', (job, result: ReplyResult) =>
+    options.logger.info(
+      {
+        queue: job.queueName,
+        jobId: job.id,
+        replyid: result.replyid,
+        requestId: (job.data as { requestId?: string }).requestId,
+        outcome: result.outcome,
+        notifications: result.notifications,
+      },
+      'reply stored',
+    ),
+  );
   const { metrics } = options;
   if (metrics) {
     started.worker.on('completed', (_job, result: ReplyResult) =>

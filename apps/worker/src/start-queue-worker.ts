@@ -77,13 +77,24 @@ export function startQueueWorker(
         const reason = finalReason(job, failure);
         if (!reason) {
           log.warn(
-            { jobId: job.id, attempt: job.attemptsMade + 1, err: failure.message },
+            {
+              jobId: job.id,
+              requestId: requestIdOf(job),
+              attempt: job.attemptsMade + 1,
+              err: failure.message,
+            },
             'job failed; will retry',
           );
           throw failure;
         }
         log.error(
-          { jobId: job.id, attempts: job.attemptsMade + 1, reason, err: failure.message },
+          {
+            jobId: job.id,
+            requestId: requestIdOf(job),
+            attempts: job.attemptsMade + 1,
+            reason,
+            err: failure.message,
+          },
           'job dead-lettered',
         );
         try {
@@ -150,6 +161,12 @@ export function startQueueWorker(
       return 'abandoned';
     },
   };
+}
+
+/** The X-Request-Id a reply job carries (contract v1, optional); other jobs have none. */
+function requestIdOf(job: Job): string | undefined {
+  const id = (job.data as { requestId?: unknown } | null)?.requestId;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** The dead reason when this failure is the job's last; undefined when BullMQ will retry it. */

@@ -87,6 +87,14 @@ export const replyJobV1 = z.strictObject({
     inReplyTo: text().max(998).optional(),
   }),
   receivedAt: isoInstant,
+  /**
+   * Optional: the X-Request-Id of the request that produced the job, so logs follow the reply
+   * from the request into its job, its row and its notifications. Added within v1 (CHANGELOG).
+   */
+  requestId: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII, 1 to 128 characters')
+    .optional(),
 });
 
 export type ReplyJob = z.infer<typeof replyJobV1>;

@@ -15,6 +15,8 @@ export interface NotifiedReply {
   markdown: boolean;
   createdAt: Date;
   attachments: AttachmentFacts[];
+  /** The X-Request-Id the reply arrived with, for log lines (never sent to receivers). */
+  requestId: string | null;
 }
 
 /** Everything one outbox row's delivery needs, read in one place when it is sent. */
@@ -74,6 +76,7 @@ export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery |
       'r.message_html',
       'r.editor',
       'r.created_at as reply_created_at',
+      'r.request_id',
       't.id as ticket_id',
       't.tid',
       't.subject',
@@ -99,6 +102,7 @@ export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery |
           markdown: row.editor === 'markdown',
           createdAt: row.reply_created_at!,
           attachments: await listAttachmentFacts(db, row.reply_id),
+          requestId: row.request_id,
         }
       : null;
   return {
@@ -238,6 +242,7 @@ interface DeliveryRow {
   message_html: string | null;
   editor: 'markdown' | 'plain' | null;
   reply_created_at: Date | null;
+  request_id: string | null;
   ticket_id: number | null;
   tid: string | null;
   subject: string | null;

@@ -76,6 +76,7 @@ function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
     message: 'hello',
     messageHtml: '<p>hello</p>',
     notifyEmail: null,
+    requestId: null,
     editor: 'plain',
     createdAt: new Date('2030-01-02T03:04:05.000Z'),
     source: 'api',

@@ -27,6 +27,8 @@ export interface NewReply {
   attachments: ReadonlyArray<{ storedName: string; originalName: string; sha256: string }>;
   /** The address this reply's email notification goes to; null when none is sent. */
   notifyEmail: string | null;
+  /** The X-Request-Id it arrived with, when its producer gave one. */
+  requestId: string | null;
 }
 
 export type InsertOutcome = 'inserted' | 'duplicate';
@@ -138,13 +140,14 @@ WITH input AS (
     ord int, reply_uid uuid, dedupe_key text, ticket_id int, client_id int, contact_id int,
     name text, email text, admin text, message text, message_html text, editor reply_editor,
     created_at timestamptz, source reply_source, source_principal text, source_message_id text,
-    received_at timestamptz, ticket_status text, notify_email text)
+    received_at timestamptz, ticket_status text, notify_email text, request_id text)
 ), inserted AS (
   INSERT INTO ticket_replies (reply_uid, dedupe_key, ticket_id, client_id, contact_id, name,
     email, admin, message, message_html, editor, created_at, source, source_principal,
-    source_message_id, received_at)
+    source_message_id, received_at, request_id)
   SELECT reply_uid, dedupe_key, ticket_id, client_id, contact_id, name, email, admin, message,
-    message_html, editor, created_at, source, source_principal, source_message_id, received_at
+    message_html, editor, created_at, source, source_principal, source_message_id, received_at,
+    request_id
   FROM input ORDER BY ord
   ON CONFLICT (dedupe_key) DO NOTHING
   RETURNING id, dedupe_key
@@ -242,6 +245,7 @@ function toRow(reply: NewReply) {
     source_principal: reply.sourcePrincipal,
     source_message_id: reply.sourceMessageId,
     received_at: reply.receivedAt,
+    request_id: reply.requestId,
   };
 }
 

@@ -5,6 +5,7 @@ import * as attachments from './003-attachments.ts';
 import * as notifications from './004-notifications.ts';
 import * as idempotencyText from './005-idempotency-text.ts';
 import * as inboundEmails from './006-inbound-emails.ts';
+import * as requestId from './007-request-id.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['004-notifications', notifications],
   ['005-idempotency-text', idempotencyText],
   ['006-inbound-emails', inboundEmails],
+  ['007-request-id', requestId],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */
