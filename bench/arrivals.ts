@@ -44,6 +44,7 @@ export function createArrivals(): Arrivals {
       for (const w of due) w.resolve(times[w.n - 1]!);
     },
     reached(n) {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`no ${n}th delivery to wait for`);
       if (n <= times.length) return Promise.resolve(times[n - 1]!);
       return new Promise((resolve) => waiters.push({ n, resolve }));
     },

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { parseConfig } from '@ticketflow/config';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -101,6 +103,9 @@ export async function createStack(): Promise<BenchStack> {
         TICKETFLOW_REPLY_ATTEMPTS: String(PRODUCT_DEFAULTS.worker.attempts),
         TICKETFLOW_REPLY_BACKOFF_MS: String(PRODUCT_DEFAULTS.worker.backoffMs),
         TICKETFLOW_NOTIFY_CONCURRENCY: String(PRODUCT_DEFAULTS.notifyConcurrency),
+        // Never the repository's .ticketflow/mail: a scenario that sends mail without an SMTP
+        // sink writes its .eml files under the system's temporary folder.
+        TICKETFLOW_MAIL_DIR: join(tmpdir(), `tfbench-mail-${runId}`),
         LOG_LEVEL: 'info',
       }),
       close,
