@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -7,7 +6,8 @@ import jwt from 'jsonwebtoken';
 import { describe, it } from 'vitest';
 import { createDb } from '@ticketflow/db';
 import { adminDatabaseUrl, databaseUrl, redisUrl } from '@ticketflow/testing';
-import { finished, lines, useCliFixture, type Finished } from './run-cli.ts';
+import { startServeChild } from './notifying-stack.ts';
+import { lines, useCliFixture, type Finished } from './run-cli.ts';
 
 const SECRET = randomBytes(32).toString('hex');
 const DEMO_KEYS = [
@@ -68,32 +68,9 @@ async function countRows(url: string): Promise<Record<string, number>> {
   }
 }
 
-/**
- * Starts `serve` on PORT=0 and reads the port from its "ticketflow listening" log line (pino
- * JSON on stdout). The returned `exited` promise settles with everything the process printed.
- */
-async function startServe(
-  args: string[],
-): Promise<{ child: ChildProcess; url: string; exited: Promise<Finished> }> {
-  const child = cli.spawn(['serve', ...args], cliEnv({ PORT: '0', LOG_LEVEL: 'info' }));
-  const exited = finished(child, 60_000);
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    const onData = (chunk: string) => {
-      buffered += chunk;
-      const complete = buffered.split('\n');
-      buffered = complete.pop()!;
-      const line = complete.find((l) => l.includes('ticketflow listening'));
-      if (!line) return;
-      child.stdout!.off('data', onData);
-      resolve((JSON.parse(line) as { port: number }).port);
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((f) =>
-      reject(new Error(`serve exited before listening (${f.code}): ${f.stderr}${f.stdout}`)),
-    );
-  });
-  return { child, url: `http://127.0.0.1:${port}`, exited };
+/** `serve` on PORT=0, its port read from its start-up line (see notifying-stack.ts). */
+function startServe(args: string[]) {
+  return startServeChild(cli, args, cliEnv({ PORT: '0', LOG_LEVEL: 'info' }));
 }
 
 describe.concurrent('ticketflow', () => {

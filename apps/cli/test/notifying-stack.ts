@@ -64,7 +64,7 @@ export async function startNotifyingStack(cli: CliFixture): Promise<NotifyingSta
     TICKETFLOW_ACCESS_LOG: 'false',
   });
   const serve = (args: string[], extra: Record<string, string> = {}) =>
-    startServe(cli, args, { ...env, PORT: '0', LOG_LEVEL: 'info', ...extra });
+    startServeChild(cli, args, { ...env, PORT: '0', LOG_LEVEL: 'info', ...extra });
   const main = await serve([]);
   return {
     url: main.url,
@@ -97,7 +97,7 @@ export async function startNotifyingStack(cli: CliFixture): Promise<NotifyingSta
  * Starts `serve` with PORT=0 and reads the port from its "ticketflow listening" log line (pino
  * JSON on stdout); `exited` settles with everything the process printed.
  */
-async function startServe(
+export async function startServeChild(
   cli: CliFixture,
   args: string[],
   env: NodeJS.ProcessEnv,
