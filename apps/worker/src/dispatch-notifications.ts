@@ -23,7 +23,10 @@ export function createNotificationDispatcher(
           const job = definition.jobs[ref.channel === 'email' ? EMAIL_JOB : WEBHOOK_JOB];
           return {
             name: job.name,
-            data: { v: 1, outboxId: ref.outboxId },
+            data:
+              ref.endpointId === null
+                ? { v: 1, outboxId: ref.outboxId }
+                : { v: 1, outboxId: ref.outboxId, endpointId: ref.endpointId },
             opts: jobOptions(job, notificationJobId(ref.outboxId)),
           };
         }),

@@ -66,15 +66,59 @@ export function createNotificationProcessor(deps: NotificationProcessorDeps) {
   return async function processNotification(job: Job, token?: string): Promise<NotificationResult> {
     const data = readNotificationJob(job.data);
     if (!data) throw new FinalJobError('invalid_job', 'invalid notification job');
-    const delivery = await loadDelivery(deps.db, data.outboxId);
-    if (!delivery) return { outboxId: data.outboxId, outcome: 'gone' };
-    if (delivery.deliveredAt) return { outboxId: data.outboxId, outcome: 'duplicate' };
-    const result =
-      delivery.channel === 'email'
-        ? await sendEmail(deps, delivery)
-        : await sendWebhook(deps, delivery, job, token);
-    const requestId = delivery.reply?.requestId;
-    return requestId ? { ...result, requestId } : result;
+    // A webhook job names its endpoint: over the endpoint's cap it goes back to the queue before
+    // anything is read, so a slow endpoint's backlog costs no queries.
+    let slot =
+      data.endpointId === undefined ? undefined : await takeSlot(deps, data.endpointId, job, token);
+    try {
+      const delivery = await loadDelivery(deps.db, data.outboxId);
+      if (!delivery) return { outboxId: data.outboxId, outcome: 'gone' };
+      if (delivery.deliveredAt) return { outboxId: data.outboxId, outcome: 'duplicate' };
+      let result: NotificationResult;
+      if (delivery.channel === 'email') {
+        result = await sendEmail(deps, delivery);
+      } else {
+        // A job enqueued before jobs named their endpoint takes its place only now.
+        slot ??= await takeSlot(deps, delivery.endpoint?.id, job, token);
+        result = await sendWebhook(deps, delivery, slot);
+      }
+      const requestId = delivery.reply?.requestId;
+      return requestId ? { ...result, requestId } : result;
+    } finally {
+      slot?.release();
+    }
+  };
+}
+
+/** A held place in an endpoint's in-flight cap; release is idempotent. */
+interface Slot {
+  release(): void;
+}
+
+/** How long a job over its endpoint's cap waits before it asks again (ms, with jitter). */
+const OVER_CAP_DELAY_MS = 200;
+
+/**
+ * Takes a place in the endpoint's cap, or moves the job back to delayed for a moment (not an
+ * attempt: attempts stay as they are) by throwing BullMQ's DelayedError.
+ */
+async function takeSlot(
+  deps: NotificationProcessorDeps,
+  endpointId: number | undefined,
+  job: Job,
+  token: string | undefined,
+): Promise<Slot> {
+  if (endpointId === undefined) return { release: () => {} };
+  if (!deps.limiter.tryAcquire(endpointId)) {
+    await job.moveToDelayed(Date.now() + OVER_CAP_DELAY_MS + randomInt(OVER_CAP_DELAY_MS), token);
+    throw new DelayedError();
+  }
+  let held = true;
+  return {
+    release: () => {
+      if (held) deps.limiter.release(endpointId);
+      held = false;
+    },
   };
 }
 
@@ -135,14 +179,10 @@ async function sendEmail(
   };
 }
 
-/** How long a job over its endpoint's cap waits before it asks again (ms, with jitter). */
-const OVER_CAP_DELAY_MS = 200;
-
 async function sendWebhook(
   deps: NotificationProcessorDeps,
   d: Delivery,
-  job: Job,
-  token: string | undefined,
+  slot: Slot,
 ): Promise<NotificationResult> {
   const endpoint = d.endpoint;
   if (!endpoint) return { outboxId: d.outboxId, outcome: 'gone' };
@@ -151,11 +191,6 @@ async function sendWebhook(
   }
   const target = checkWebhookUrl(endpoint.url);
   if (!target.ok) throw new FinalJobError('target_not_allowed', target.reason);
-  if (!deps.limiter.tryAcquire(endpoint.id)) {
-    // Not an attempt: back to the queue for a moment, attempts unchanged.
-    await job.moveToDelayed(Date.now() + OVER_CAP_DELAY_MS + randomInt(OVER_CAP_DELAY_MS), token);
-    throw new DelayedError();
-  }
   // The slot covers the HTTP call only: the bookkeeping after it must not keep other jobs
   // of this endpoint waiting.
   const id = webhookId(d.outboxId);
@@ -170,7 +205,7 @@ async function sendWebhook(
       allowPrivate: deps.webhooks.allowPrivate,
     });
   } finally {
-    deps.limiter.release(endpoint.id);
+    slot.release();
   }
   // Started now, awaited below: on a delivery it runs beside the other two writes (one round
   // trip of waiting instead of three).

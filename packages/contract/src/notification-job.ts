@@ -13,6 +13,8 @@ export const WEBHOOK_JOB = 'webhook';
 export const notificationJobV1 = z.strictObject({
   v: z.literal(1),
   outboxId: z.uuid(),
+  /** A webhook's endpoint: the per-endpoint cap is checked before anything is read. */
+  endpointId: z.number().int().positive().optional(),
 });
 
 export type NotificationJob = z.infer<typeof notificationJobV1>;

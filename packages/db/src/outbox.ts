@@ -1,5 +1,6 @@
 import type { Db } from './connect.ts';
 import { listAttachmentFacts, type AttachmentFacts } from './reply-attachments.ts';
+import type { OutboxRef } from './replies.ts';
 
 /** The reply a notification tells of, as email and webhook bodies need it. */
 export interface NotifiedReply {
@@ -175,14 +176,16 @@ export async function findUndispatched(
   db: Db,
   olderThanMs: number,
   limit: number,
-): Promise<Array<{ outboxId: string; channel: 'email' | 'webhook' }>> {
+): Promise<OutboxRef[]> {
   const rows = await db('outbox')
     .whereNull('dispatched_at')
     .where('created_at', '<', new Date(Date.now() - olderThanMs))
     .orderBy('created_at')
     .limit(limit)
-    .select<{ id: string; channel: 'email' | 'webhook' }[]>('id', 'channel');
-  return rows.map((r) => ({ outboxId: r.id, channel: r.channel }));
+    .select<
+      { id: string; channel: 'email' | 'webhook'; endpoint_id: number | null }[]
+    >('id', 'channel', 'endpoint_id');
+  return rows.map((r) => ({ outboxId: r.id, channel: r.channel, endpointId: r.endpoint_id }));
 }
 
 /**

@@ -37,6 +37,8 @@ export type InsertOutcome = 'inserted' | 'duplicate';
 export interface OutboxRef {
   outboxId: string;
   channel: 'email' | 'webhook';
+  /** A webhook's endpoint, carried in its job so the per-endpoint cap is checked before any read. */
+  endpointId: number | null;
 }
 
 /** What storing one reply did: a duplicate wrote nothing, so it has no notifications. */
@@ -71,6 +73,7 @@ export async function insertReplies(db: Db, replies: readonly NewReply[]): Promi
     dedupe_key: string;
     outbox_id: string | null;
     channel: OutboxRef['channel'] | null;
+    endpoint_id: number | null;
   }>(db, INSERT_REPLIES, [
     toJson(
       sent.map((reply, ord) => ({
@@ -100,7 +103,9 @@ export async function insertReplies(db: Db, replies: readonly NewReply[]): Promi
   const inserted = new Map<string, OutboxRef[]>();
   for (const row of rows) {
     const refs = inserted.get(row.dedupe_key) ?? [];
-    if (row.outbox_id && row.channel) refs.push({ outboxId: row.outbox_id, channel: row.channel });
+    if (row.outbox_id && row.channel) {
+      refs.push({ outboxId: row.outbox_id, channel: row.channel, endpointId: row.endpoint_id });
+    }
     inserted.set(row.dedupe_key, refs);
   }
   return replies.map((reply, i) => {
@@ -179,7 +184,7 @@ WITH input AS (
   FROM stored JOIN status_before USING (ord)
   CROSS JOIN webhook_endpoints e
   WHERE e.enabled AND '${REPLY_CREATED_EVENT}' = ANY (e.events)
-  RETURNING id, reply_id, channel
+  RETURNING id, reply_id, channel, endpoint_id
 ), latest AS (
   SELECT DISTINCT ON (ticket_id) ticket_id, ticket_status,
     max(created_at) OVER (PARTITION BY ticket_id) AS last_reply_at
@@ -197,7 +202,7 @@ WITH input AS (
   ORDER BY f.field_id, stored.ticket_id, f.ord DESC, f.i DESC
   ON CONFLICT (field_id, ticket_id) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
 )
-SELECT inserted.dedupe_key, outboxed.id AS outbox_id, outboxed.channel
+SELECT inserted.dedupe_key, outboxed.id AS outbox_id, outboxed.channel, outboxed.endpoint_id
 FROM inserted LEFT JOIN outboxed ON outboxed.reply_id = inserted.id`,
 };
 

@@ -32,7 +32,7 @@ export async function testWebhook(config: Config, idText: string): Promise<void>
           queue,
           notifications,
           db,
-        )([{ outboxId: inserted, channel: 'webhook' }]);
+        )([{ outboxId: inserted, channel: 'webhook', endpointId: id }]);
         return inserted;
       } finally {
         await queue.close();
