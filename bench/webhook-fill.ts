@@ -54,12 +54,16 @@ export async function insertWebhookDeliveries(
 }
 
 /** One `webhook` job per outbox row, exactly as apps/worker's dispatcher adds them. */
-export async function fillWebhookJobs(queue: Queue, outboxIds: readonly string[]): Promise<void> {
+export async function fillWebhookJobs(
+  queue: Queue,
+  endpointId: number,
+  outboxIds: readonly string[],
+): Promise<void> {
   for (let done = 0; done < outboxIds.length; done += FILL_BATCH) {
     await queue.addBulk(
       outboxIds.slice(done, done + FILL_BATCH).map((outboxId) => ({
         name: WEBHOOK.name,
-        data: { v: 1, outboxId },
+        data: { v: 1, outboxId, endpointId },
         opts: jobOptions(WEBHOOK, notificationJobId(outboxId)),
       })),
     );

@@ -65,7 +65,7 @@ async function timeDeliveries(
     await fillBaselineWebhookJobs(side.queue, stack, jobs);
   } else {
     outboxIds = await insertWebhookDeliveries(stack, endpointId, jobs);
-    await fillWebhookJobs(side.queue, outboxIds);
+    await fillWebhookJobs(side.queue, endpointId, outboxIds);
   }
   sink.reset();
   const meter = stack.cpuMeter([side.child.pid]);
