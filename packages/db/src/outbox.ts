@@ -182,9 +182,11 @@ export async function findUndispatched(
     .where('created_at', '<', new Date(Date.now() - olderThanMs))
     .orderBy('created_at')
     .limit(limit)
-    .select<
-      { id: string; channel: 'email' | 'webhook'; endpoint_id: number | null }[]
-    >('id', 'channel', 'endpoint_id');
+    .select<{ id: string; channel: 'email' | 'webhook'; endpoint_id: number | null }[]>(
+      'id',
+      'channel',
+      'endpoint_id',
+    );
   return rows.map((r) => ({ outboxId: r.id, channel: r.channel, endpointId: r.endpoint_id }));
 }
 
