@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { REPLY_JOB, replyJobId } from '@ticketflow/contract';
 import { parseConfig } from '@ticketflow/config';
 import { jobCatalog, jobOptions } from '@ticketflow/queue';
 import { redisUrl } from '@ticketflow/testing';
-import { until } from '@ticketflow/testing/peers';
+import { replyJob, until } from '@ticketflow/testing/peers';
 import { startNotifyingStack, type NotifyingStack } from './notifying-stack.ts';
 import { useCliFixture } from './run-cli.ts';
 
@@ -37,22 +37,14 @@ describe('dlq replay after fixing the cause', () => {
       const db = cli.database.db;
       const replyid = randomUUID();
       // A producer (an email bridge, say) sets a status nobody has configured yet.
-      const job: ReplyJob = {
-        v: 1,
+      const job = replyJob(stack.seed.ticketId, {
         replyid,
         dedupeKey: `dlq-e2e:${replyid}`,
-        ticket: { id: stack.seed.ticketId },
         author: { type: 'staff', admin: 'Night Shift' },
         message: 'Escalated to the network team.',
-        markdown: false,
         status: 'Escalated',
         noemail: false,
-        created: null,
-        customfields: [],
-        attachments: [],
-        source: { kind: 'api', principal: 'dlq-e2e' },
-        receivedAt: new Date().toISOString(),
-      };
+      });
       await replies.add(
         REPLY_JOB,
         job,

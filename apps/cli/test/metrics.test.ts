@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { createRedis, jobCatalog, jobOptions, openQueue } from '@ticketflow/queue';
 import { parseConfig } from '@ticketflow/config';
-import { until } from '@ticketflow/testing/peers';
+import { replyJob, until } from '@ticketflow/testing/peers';
 import { startNotifyingStack, type NotifyingStack } from './notifying-stack.ts';
 import { useCliFixture } from './run-cli.ts';
 import { scrapeMetrics, type Scrape } from './scrape-metrics.ts';
@@ -40,26 +40,6 @@ async function postReply(message: string): Promise<string> {
 function moved(before: Scrape, after: Scrape) {
   return (name: string, labels: Record<string, string> = {}) =>
     (after.value(name, labels) ?? 0) - (before.value(name, labels) ?? 0);
-}
-
-/** A reply job as a producer other than the ingress (an email bridge) enqueues it. */
-function replyJob(fields: { replyid: string; dedupeKey: string; ticketId: number }): ReplyJob {
-  return {
-    v: 1,
-    replyid: fields.replyid,
-    dedupeKey: fields.dedupeKey,
-    ticket: { id: fields.ticketId },
-    author: { type: 'staff', admin: 'Metrics Test' },
-    message: 'from the metrics test',
-    markdown: false,
-    status: null,
-    noemail: true,
-    created: null,
-    customfields: [],
-    attachments: [],
-    source: { kind: 'api', principal: 'metrics-test' },
-    receivedAt: new Date().toISOString(),
-  };
 }
 
 async function enqueue(jobs: ReplyJob[]): Promise<void> {
@@ -189,9 +169,9 @@ describe('/metrics', () => {
     const before = await scrape();
     const dedupeKey = `metrics-test-${randomUUID()}`;
     await enqueue([
-      replyJob({ replyid: randomUUID(), dedupeKey, ticketId: stack.seed.ticketId }),
-      replyJob({ replyid: randomUUID(), dedupeKey, ticketId: stack.seed.ticketId }),
-      replyJob({ replyid: randomUUID(), dedupeKey: `${dedupeKey}-dead`, ticketId: 2_000_000_000 }),
+      replyJob(stack.seed.ticketId, { dedupeKey }),
+      replyJob(stack.seed.ticketId, { dedupeKey }),
+      replyJob(2_000_000_000, { dedupeKey: `${dedupeKey}-dead` }),
     ]);
     const after = await until('the three jobs to be counted', async () => {
       const s = await scrape();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
+import { REPLY_JOB, replyJobId } from '@ticketflow/contract';
 import { parseConfig } from '@ticketflow/config';
 import { createRedis, jobCatalog, jobOptions, openQueue } from '@ticketflow/queue';
-import { until } from '@ticketflow/testing/peers';
+import { replyJob, until } from '@ticketflow/testing/peers';
 import { startNotifyingStack, type NotifyingStack } from './notifying-stack.ts';
 import { lines, useCliFixture } from './run-cli.ts';
 
@@ -108,22 +108,12 @@ describe('ticketflow reply', () => {
 
   it('shows a dead-lettered reply with its reason code and the sentence clients see', async () => {
     const replyid = randomUUID();
-    const job: ReplyJob = {
-      v: 1,
+    const job = replyJob(2_000_000_000, {
       replyid,
       dedupeKey: `reply-cli-${replyid}`,
-      ticket: { id: 2_000_000_000 },
       author: { type: 'staff', admin: 'Reply Test' },
       message: 'to a ticket that does not exist',
-      markdown: false,
-      status: null,
-      noemail: true,
-      created: null,
-      customfields: [],
-      attachments: [],
-      source: { kind: 'api', principal: 'reply-cli-test' },
-      receivedAt: new Date().toISOString(),
-    };
+    });
     const catalog = jobCatalog(parseConfig(stack.env));
     const redis = createRedis(String(stack.env.REDIS_URL), 'producer');
     const queue = openQueue(catalog.replies, redis, String(stack.env.TICKETFLOW_QUEUE_PREFIX));

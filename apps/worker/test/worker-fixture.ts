@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '@ticketflow/testing';
+import { until } from '@ticketflow/testing/peers';
 import { createNotificationDispatcher } from '../src/dispatch-notifications.ts';
 import { faultPoints } from '../src/fault-points.ts';
 import { startReplyWorker } from '../src/reply-worker.ts';
@@ -101,49 +101,10 @@ function ready<T>(value: T | undefined): T {
 // ---------------------------------------------------------------------------------------------
 // Waits
 
-/** Polls `probe` until it returns a truthy value; fails naming `what` after the deadline. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-  /** More to print on timeout, e.g. a child process's log. */
-  context: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${context()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reply jobs
 
-/** A valid contract v1 job: a plain staff reply to `ticketId`, dedupe key = replyid. */
-export function replyJob(ticketId: number, overrides: Partial<ReplyJob> = {}): ReplyJob {
-  const replyid = randomUUID();
-  return {
-    v: 1,
-    replyid,
-    dedupeKey: replyid,
-    ticket: { id: ticketId },
-    author: { type: 'staff', admin: 'Sam Staff' },
-    message: 'We restarted the server.',
-    markdown: false,
-    status: null,
-    noemail: true,
-    created: null,
-    customfields: [],
-    attachments: [],
-    source: { kind: 'api', principal: 'exactly-once-test' },
-    receivedAt: new Date().toISOString(),
-    ...overrides,
-  };
-}
+export { replyJob, until } from '@ticketflow/testing/peers';
 
 export interface WorkerProcess {
   child: ChildProcess;

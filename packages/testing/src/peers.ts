@@ -8,3 +8,4 @@ export {
 } from './webhook-receiver.ts';
 export { until } from './until.ts';
 export { startRedisServer, type RedisServer } from './redis-server.ts';
+export { replyJob } from './reply-job.ts';
