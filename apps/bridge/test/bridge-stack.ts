@@ -106,11 +106,13 @@ export async function startBridgeStack(): Promise<BridgeStack> {
   const config = parseConfig(env);
   const logger = pino({ level: 'silent' });
   const workerConnection = createRedis(config.redisUrl, 'worker');
+  const observer = createRedis(config.redisUrl, 'producer');
   const workers = startWorkers({
     config,
     db: database.db,
     blobs: createPgBlobStore(database.db),
     connection: workerConnection,
+    observer,
     logger,
   });
   const bridges: Bridge[] = [];
@@ -168,6 +170,7 @@ export async function startBridgeStack(): Promise<BridgeStack> {
       for (const bridge of bridges) await bridge.close();
       await workers.close(5000);
       workerConnection.disconnect();
+      observer.disconnect();
       await deletePrefix(prefix);
       await database.drop();
       await rm(mailDir, { recursive: true, force: true });

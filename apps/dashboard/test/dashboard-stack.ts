@@ -140,6 +140,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
         db: database.db,
         blobs: createPgBlobStore(database.db),
         connection,
+        observer: producer,
         logger,
       });
       try {

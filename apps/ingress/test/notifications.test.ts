@@ -419,6 +419,7 @@ describe('Prefer: wait on a reply that is dead-lettered meanwhile', () => {
   it('answers result error with the reason from the catalogue, not the raw error', async () => {
     const idle = await startStack({ worker: false });
     const connection = createRedis(idle.config.redisUrl, 'worker');
+    const observer = createRedis(idle.config.redisUrl, 'producer');
     try {
       const [row] = await idle.database
         .db('tickets')
@@ -445,6 +446,7 @@ describe('Prefer: wait on a reply that is dead-lettered meanwhile', () => {
         db: idle.database.db,
         blobs: createPgBlobStore(idle.database.db),
         connection,
+        observer,
         logger: pino({ level: 'silent' }),
       });
       try {
@@ -458,6 +460,7 @@ describe('Prefer: wait on a reply that is dead-lettered meanwhile', () => {
       }
     } finally {
       connection.disconnect();
+      observer.disconnect();
       await idle.close();
     }
   });

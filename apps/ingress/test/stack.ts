@@ -159,6 +159,7 @@ export async function startStack(
         db: database.db,
         blobs: createPgBlobStore(database.db),
         connection: workerConnection,
+        observer: producer,
         logger,
       })
     : undefined;

@@ -20,8 +20,12 @@ export interface QueueWorkerOptions {
   hitFault: HitFault;
   /** BullMQ's custom backoff, for jobs whose backoff type is not built in. */
   backoffStrategy?: BackoffStrategy;
-  /** Consumption checks (consumption-watchdog.ts): how often, over how long a window (ms). */
-  watchdog?: { everyMs: number; windowMs: number };
+  /**
+   * Consumption checks (consumption-watchdog.ts): how often, over how long a window (ms), and
+   * the connection they read the queue through. Not `connection`: a check that shares the
+   * worker's connection goes blind exactly when that connection is wedged.
+   */
+  watchdog?: { everyMs: number; windowMs: number; connection: Redis };
   /**
    * Runs on a job's final failure before its dead letter is written (a notification marks its
    * outbox row failed, a 410 disables the endpoint).
@@ -135,7 +139,7 @@ export function startQueueWorker(
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   const watched = options.watchdog && {
     ...options.watchdog,
-    queue: openQueue(definition, options.connection, options.prefix),
+    queue: openQueue(definition, options.watchdog.connection, options.prefix),
   };
   const watchdog =
     watched && watchConsumption({ ...watched, worker, counts: () => counts, logger: log });

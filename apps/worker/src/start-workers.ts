@@ -34,6 +34,8 @@ export function startWorkers(options: {
   blobs: BlobStore;
   /** A connection with `maxRetriesPerRequest: null`, shared by the workers and the dispatcher. */
   connection: Redis;
+  /** Another connection, that fails fast, for the consumption watchdog to read the queues. */
+  observer: Redis;
   logger: Logger;
   /** Given when metrics are on (TICKETFLOW_METRICS). */
   metrics?: WorkerMetrics;
@@ -41,7 +43,11 @@ export function startWorkers(options: {
   const { config, db, connection, logger, metrics } = options;
   const catalog = jobCatalog(config);
   const hitFault = faultPoints(config.faultPoints);
-  const watchdog = { everyMs: config.watchdogMs / 4, windowMs: config.watchdogMs };
+  const watchdog = {
+    everyMs: config.watchdogMs / 4,
+    windowMs: config.watchdogMs,
+    connection: options.observer,
+  };
   const prefix = config.queuePrefix;
   const notifications = openQueue(catalog.notifications, connection, prefix);
   notifications.on('error', (error) =>

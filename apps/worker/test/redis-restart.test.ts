@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY_JOB, replyJobId } from '@ticketflow/contract';
 import { createRedis, jobOptions, openQueue, type ReplyQueue } from '@ticketflow/queue';
-import { startRedisServer, type RedisServer } from '@ticketflow/testing/peers';
+import { startRedisServer, startTcpProxy, type RedisServer } from '@ticketflow/testing/peers';
 import {
   CATALOG,
   replyJob,
@@ -104,4 +104,67 @@ describe('a worker across Redis restarts', () => {
       checks: { redis: 'ok', workers: { replies: 'ok', notifications: 'ok', maintenance: 'ok' } },
     });
   });
+});
+
+describe('a worker whose connection is wedged after a Redis restart', () => {
+  // BullMQ 6 recovers from a restart by itself (above), so the consumption watchdog's heal
+  // never runs there. Here the worker reaches Redis through a proxy that, once the restart is
+  // over, silently swallows every byte of the worker's connections (what a NAT or a failover
+  // that lost the flow does): commands never return and nothing closes. Only the connection
+  // the watchdog and /readyz read through (`ticketflow-producer`) is spared.
+  it('says so on /readyz, re-creates its connections and consumes again', async () => {
+    const proxy = await startTcpProxy(redis.port);
+    try {
+      const worker = fixture.spawnWorker({
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        LOG_LEVEL: 'info',
+        TICKETFLOW_WATCHDOG_SECONDS: '4',
+      });
+      const port = await portOf(worker);
+      const ticketId = await fixture.newTicket();
+      await redis.kill('SIGKILL');
+      await redis.start();
+      const before = await enqueue(ticketId);
+      await until(
+        'a reply stored after the restart',
+        async () => (await fixture.replyCount({ dedupe_key: before })) === 1,
+        30_000,
+        worker.output,
+      );
+
+      expect(proxy.wedge('ticketflow-producer')).toBeGreaterThan(0);
+      const wedged = Date.now();
+      const keys = [];
+      for (let i = 0; i < 5; i++) keys.push(await enqueue(ticketId));
+      const stuck = await until(
+        '/readyz to report the stuck worker',
+        async () => {
+          const answer = await readyz(port);
+          return answer.status === 503 ? answer : undefined;
+        },
+        30_000,
+        worker.output,
+      );
+      expect(stuck.body).toMatchObject({ status: 'not ready', checks: { redis: 'ok' } });
+      const { workers } = stuck.body.checks as { workers: Record<string, string> };
+      expect(workers.replies).toMatch(/^stuck: 5 jobs waited \d+ s while it took none/);
+      await until(
+        'the replies sent while wedged',
+        async () => (await fixture.replyCount({ ticket_id: ticketId })) === 6,
+        30_000,
+        worker.output,
+      );
+      expect(Date.now() - wedged).toBeLessThan(30_000);
+      for (const key of keys) expect(await fixture.replyCount({ dedupe_key: key })).toBe(1);
+      await until(
+        '/readyz to answer ready again',
+        async () => (await readyz(port)).status === 200,
+        15_000,
+        worker.output,
+      );
+      expect(worker.output()).toContain('worker stuck; replacing it');
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 });

@@ -9,3 +9,4 @@ export {
 export { until } from './until.ts';
 export { startRedisServer, type RedisServer } from './redis-server.ts';
 export { replyJob } from './reply-job.ts';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

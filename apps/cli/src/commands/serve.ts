@@ -136,6 +136,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
         db,
         blobs,
         connection: workerConnection,
+        observer: producer,
         logger,
         metrics: metrics?.jobs,
       })
