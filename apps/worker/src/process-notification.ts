@@ -5,9 +5,8 @@ import {
   loadDelivery,
   markDelivered,
   noteEndpointFailure,
-  noteEndpointSuccess,
-  previousEmailReply,
   recordWebhookAttempt,
+  recordWebhookDelivered,
   setWebhookEndpointEnabled,
   type Db,
   type Delivery,
@@ -131,7 +130,7 @@ async function sendEmail(
     throw new FinalJobError('invalid_job', `outbox row ${d.outboxId} has no reply to tell of`);
   }
   const { domain, secret } = deps.messageIds;
-  const previous = await previousEmailReply(deps.db, d);
+  const previous = d.previousEmailReplyUid;
   let message;
   try {
     message = composeNotificationEmail({
@@ -207,28 +206,22 @@ async function sendWebhook(
   } finally {
     slot.release();
   }
-  // Started now, awaited below: on a delivery it runs beside the other two writes (one round
-  // trip of waiting instead of three).
-  const recorded = recordWebhookAttempt(deps.db, {
+  const verdict = classifyWebhookAttempt(attempt);
+  deps.metrics?.webhookAttempt(verdict.kind);
+  const record = {
     outboxId: d.outboxId,
     endpointId: endpoint.id,
     webhookId: id,
     httpStatus: attempt.status ?? null,
     durationMs: Math.round(attempt.durationMs),
     error: attempt.error ?? null,
-  });
-  const verdict = classifyWebhookAttempt(attempt);
-  deps.metrics?.webhookAttempt(verdict.kind);
+  };
   if (verdict.kind === 'delivered') {
     const detail = `HTTP ${attempt.status}`;
-    const [, , first] = await Promise.all([
-      recorded,
-      noteEndpointSuccess(deps.db, endpoint.id),
-      markDelivered(deps.db, d.outboxId, detail),
-    ]);
+    const first = await recordWebhookDelivered(deps.db, record, detail);
     return { outboxId: d.outboxId, outcome: first ? 'delivered' : 'duplicate', detail };
   }
-  await recorded;
+  await recordWebhookAttempt(deps.db, record);
   switch (verdict.kind) {
     case 'gone':
       await setWebhookEndpointEnabled(deps.db, endpoint.id, false, verdict.reason);

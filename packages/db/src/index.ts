@@ -34,7 +34,6 @@ export {
 } from './dead-letters.ts';
 export {
   loadDelivery,
-  previousEmailReply,
   markDispatched,
   findUndispatched,
   markDelivered,
@@ -51,8 +50,8 @@ export {
   removeWebhookEndpoint,
   setWebhookEndpointEnabled,
   noteEndpointFailure,
-  noteEndpointSuccess,
   recordWebhookAttempt,
+  recordWebhookDelivered,
   listWebhookAttempts,
   type WebhookEndpoint,
 } from './webhook-endpoints.ts';

@@ -1,5 +1,6 @@
 import type { Db } from './connect.ts';
-import { listAttachmentFacts, type AttachmentFacts } from './reply-attachments.ts';
+import { queryPrepared, type PreparedStatement } from './prepared.ts';
+import { attachmentFacts, type AttachmentFacts } from './reply-attachments.ts';
 import type { OutboxRef } from './replies.ts';
 
 /** The reply a notification tells of, as email and webhook bodies need it. */
@@ -30,6 +31,8 @@ export interface Delivery {
   failedAt: Date | null;
   /** Email: the address. */
   recipient: string | null;
+  /** Email: the reply uid of the ticket's previous email notification (threading), or null. */
+  previousEmailReplyUid: string | null;
   ticket: {
     id: number;
     tid: string;
@@ -47,50 +50,48 @@ export interface Delivery {
   } | null;
 }
 
+/**
+ * One outbox row with all its delivery reads: the reply, its author and attachments, the
+ * ticket, the endpoint, and for email the reply uid of the ticket's previous email notification
+ * (mail clients thread the new one under it; the index `outbox_ticket_email_order` finds it in
+ * one step however long the ticket). Every delivery runs it, so it is one prepared statement.
+ */
+const LOAD_DELIVERY: PreparedStatement = {
+  name: 'tf_load_delivery',
+  text: `
+    SELECT o.id, o.channel, o.event, o.created_at, o.delivered_at, o.failed_at, o.recipient,
+           o.status_before, o.status_after, o.reply_id,
+           r.reply_uid, r.client_id, r.contact_id, r.name, r.email, r.admin, r.message,
+           r.message_html, r.editor, r.created_at AS reply_created_at, r.request_id,
+           t.id AS ticket_id, t.tid, t.subject,
+           cl.name AS client_name, cl.email AS client_email,
+           co.name AS contact_name, co.email AS contact_email,
+           e.id AS endpoint_id, e.url, e.secret, e.enabled, e.failing_since,
+           (SELECT coalesce(json_agg(json_build_object(
+                     'stored_name', a.stored_name, 'size', b.size,
+                     'sha256', a.sha256, 'content_type', b.content_type) ORDER BY a.position), '[]')
+              FROM reply_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
+             WHERE a.reply_id = o.reply_id) AS attachments,
+           CASE WHEN o.channel = 'email' THEN (
+             SELECT pr.reply_uid
+               FROM outbox p JOIN ticket_replies pr ON pr.id = p.reply_id
+              WHERE p.ticket_id = o.ticket_id AND p.channel = 'email'
+                AND (p.created_at, p.id) < (o.created_at, o.id)
+              ORDER BY p.created_at DESC, p.id DESC
+              LIMIT 1)
+           END AS previous_email_reply_uid
+      FROM outbox o
+      LEFT JOIN ticket_replies r ON r.id = o.reply_id
+      LEFT JOIN tickets t ON t.id = o.ticket_id
+      LEFT JOIN clients cl ON cl.id = r.client_id
+      LEFT JOIN contacts co ON co.id = r.contact_id
+      LEFT JOIN webhook_endpoints e ON e.id = o.endpoint_id
+     WHERE o.id = $1`,
+};
+
 /** Reads an outbox row with its reply, ticket and endpoint; undefined once it is gone. */
 export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery | undefined> {
-  const row = await db('outbox as o')
-    .leftJoin('ticket_replies as r', 'r.id', 'o.reply_id')
-    .leftJoin('tickets as t', 't.id', 'o.ticket_id')
-    .leftJoin('clients as cl', 'cl.id', 'r.client_id')
-    .leftJoin('contacts as co', 'co.id', 'r.contact_id')
-    .leftJoin('webhook_endpoints as e', 'e.id', 'o.endpoint_id')
-    .where('o.id', outboxId)
-    .first<DeliveryRow | undefined>(
-      'o.id',
-      'o.channel',
-      'o.event',
-      'o.created_at',
-      'o.delivered_at',
-      'o.failed_at',
-      'o.recipient',
-      'o.status_before',
-      'o.status_after',
-      'o.reply_id',
-      'r.reply_uid',
-      'r.client_id',
-      'r.contact_id',
-      'r.name',
-      'r.email',
-      'r.admin',
-      'r.message',
-      'r.message_html',
-      'r.editor',
-      'r.created_at as reply_created_at',
-      'r.request_id',
-      't.id as ticket_id',
-      't.tid',
-      't.subject',
-      'cl.name as client_name',
-      'cl.email as client_email',
-      'co.name as contact_name',
-      'co.email as contact_email',
-      'e.id as endpoint_id',
-      'e.url',
-      'e.secret',
-      'e.enabled',
-      'e.failing_since',
-    );
+  const [row] = await queryPrepared<DeliveryRow>(db, LOAD_DELIVERY, [outboxId]);
   if (!row) return undefined;
   const reply =
     row.reply_id !== null && row.reply_uid !== null
@@ -102,7 +103,7 @@ export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery |
           messageHtml: row.message_html ?? '',
           markdown: row.editor === 'markdown',
           createdAt: row.reply_created_at!,
-          attachments: await listAttachmentFacts(db, row.reply_id),
+          attachments: row.attachments.map(attachmentFacts),
           requestId: row.request_id,
         }
       : null;
@@ -114,6 +115,7 @@ export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery |
     deliveredAt: row.delivered_at,
     failedAt: row.failed_at,
     recipient: row.recipient,
+    previousEmailReplyUid: row.previous_email_reply_uid,
     ticket:
       row.ticket_id !== null
         ? {
@@ -136,30 +138,6 @@ export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery |
           }
         : null,
   };
-}
-
-/**
- * The reply uid of the ticket's email notification before this one, so mail clients thread
- * the new one under it; null for the ticket's first.
- */
-export async function previousEmailReply(
-  db: Db,
-  delivery: Pick<Delivery, 'outboxId' | 'createdAt' | 'ticket'>,
-): Promise<string | null> {
-  if (!delivery.ticket) return null;
-  const row = await db('outbox as o')
-    .join('ticket_replies as r', 'r.id', 'o.reply_id')
-    .where({ 'o.ticket_id': delivery.ticket.id, 'o.channel': 'email' })
-    .whereRaw('(o.created_at, o.id) < (?::timestamptz, ?::uuid)', [
-      delivery.createdAt,
-      delivery.outboxId,
-    ])
-    .orderBy([
-      { column: 'o.created_at', order: 'desc' },
-      { column: 'o.id', order: 'desc' },
-    ])
-    .first<{ reply_uid: string } | undefined>('r.reply_uid');
-  return row?.reply_uid ?? null;
 }
 
 /** Notes that these rows' jobs are in Redis, so the sweeper leaves them alone. */
@@ -190,16 +168,19 @@ export async function findUndispatched(
   return rows.map((r) => ({ outboxId: r.id, channel: r.channel, endpointId: r.endpoint_id }));
 }
 
+const MARK_DELIVERED: PreparedStatement = {
+  name: 'tf_mark_delivered',
+  text: `UPDATE outbox SET delivered_at = now(), failed_at = NULL, detail = $2
+          WHERE id = $1 AND delivered_at IS NULL
+         RETURNING id`,
+};
+
 /**
  * Records the delivery under the outbox id. False when it was already recorded: the caller is a
  * duplicate job and must not count (or send) it again.
  */
 export async function markDelivered(db: Db, outboxId: string, detail: string): Promise<boolean> {
-  const updated = await db('outbox')
-    .where({ id: outboxId })
-    .whereNull('delivered_at')
-    .update({ delivered_at: db.fn.now(), failed_at: null, detail });
-  return updated > 0;
+  return (await queryPrepared(db, MARK_DELIVERED, [outboxId, detail])).length > 0;
 }
 
 /** Records the final failure of a row's delivery (its job is dead-lettered). */
@@ -260,6 +241,16 @@ interface DeliveryRow {
   secret: string | null;
   enabled: boolean | null;
   failing_since: Date | null;
+  attachments: AttachmentRow[];
+  previous_email_reply_uid: string | null;
+}
+
+/** An attachment as json_build_object gives it: `size` is a bigint, a JSON number here. */
+interface AttachmentRow {
+  stored_name: string;
+  size: number;
+  sha256: string;
+  content_type: string;
 }
 
 function authorOf(row: DeliveryRow): NotifiedReply['author'] {

@@ -55,23 +55,17 @@ export interface AttachmentFacts {
   contentType: string;
 }
 
-/** A stored reply's attachments in the order sent, with their blobs' size and type. */
-export async function listAttachmentFacts(db: Db, replyId: number): Promise<AttachmentFacts[]> {
-  const rows = await db('reply_attachments as a')
-    .join('attachment_blobs as b', 'b.sha256', 'a.sha256')
-    .where('a.reply_id', replyId)
-    .orderBy('a.position')
-    .select<{ stored_name: string; size: string; sha256: string; content_type: string }[]>(
-      'a.stored_name',
-      'b.size',
-      'a.sha256',
-      'b.content_type',
-    );
-  return rows.map((r) => ({
-    name: displayName(r.stored_name),
-    // bigint comes back as a string from pg; attachment sizes are far below 2^53.
-    size: Number(r.size),
-    sha256: r.sha256,
-    contentType: r.content_type,
-  }));
+/** An attachment row with its blob's size and type, as a webhook describes it. */
+export function attachmentFacts(row: {
+  stored_name: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+}): AttachmentFacts {
+  return {
+    name: displayName(row.stored_name),
+    size: row.size,
+    sha256: row.sha256,
+    contentType: row.content_type,
+  };
 }

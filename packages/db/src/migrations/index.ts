@@ -6,6 +6,7 @@ import * as notifications from './004-notifications.ts';
 import * as idempotencyText from './005-idempotency-text.ts';
 import * as inboundEmails from './006-inbound-emails.ts';
 import * as requestId from './007-request-id.ts';
+import * as outboxEmailOrder from './008-outbox-email-order.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['005-idempotency-text', idempotencyText],
   ['006-inbound-emails', inboundEmails],
   ['007-request-id', requestId],
+  ['008-outbox-email-order', outboxEmailOrder],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */
