@@ -19,14 +19,14 @@ export function openQueue(redis: Redis, prefix: string): Queue {
   return new Queue(REPLY_QUEUE, { connection: redis, prefix });
 }
 
-/** A valid contract-v1 reply job for the seeded ticket, as the ingress would enqueue it. */
-function replyJob(stack: BenchStack, noemail: boolean): ReplyJob {
+/** A valid contract-v1 reply job for one of the seeded client's tickets, as the ingress would enqueue it. */
+function replyJob(stack: BenchStack, ticketId: number, noemail: boolean): ReplyJob {
   const replyid = randomUUID();
   return {
     v: 1,
     replyid,
     dedupeKey: replyid,
-    ticket: { id: stack.seed.ticketId },
+    ticket: { id: ticketId },
     author: { type: 'client', clientid: stack.seed.clientId, contactid: null },
     message: MESSAGE,
     markdown: true,
@@ -42,17 +42,21 @@ function replyJob(stack: BenchStack, noemail: boolean): ReplyJob {
 
 /**
  * Adds `count` jobs with addBulk in batches of 1000, with the product's job options. Client
- * replies: each emails the department unless `noemail`.
+ * replies: each emails the department unless `noemail`. They all go to the seeded ticket, or
+ * in turn to each of `tickets` (see addTickets).
  */
 export async function fillQueue(
   queue: Queue,
   stack: BenchStack,
   count: number,
-  { noemail = false } = {},
+  {
+    noemail = false,
+    tickets = [stack.seed.ticketId],
+  }: { noemail?: boolean; tickets?: readonly number[] } = {},
 ): Promise<void> {
   for (let done = 0; done < count; done += FILL_BATCH) {
-    const jobs = Array.from({ length: Math.min(FILL_BATCH, count - done) }, () => {
-      const data = replyJob(stack, noemail);
+    const jobs = Array.from({ length: Math.min(FILL_BATCH, count - done) }, (_, i) => {
+      const data = replyJob(stack, tickets[(done + i) % tickets.length]!, noemail);
       return {
         name: REPLY_JOB,
         data,
@@ -103,6 +107,25 @@ export async function waitForDrain(queue: Queue, timeoutMs = 300_000): Promise<n
     if (Date.now() > deadline) throw new Error(`queue not drained: ${left} jobs left`);
     await sleep(10);
   }
+}
+
+/**
+ * `count` more tickets like the seeded one (same department, client and contact), for scenarios
+ * whose replies should spread over tickets as a deployment's do rather than all lock one.
+ */
+export async function addTickets(
+  stack: BenchStack,
+  label: string,
+  count: number,
+): Promise<number[]> {
+  const rows = await stack.db.raw<{ rows: Array<{ id: number }> }>(
+    `INSERT INTO tickets (tid, department_id, client_id, contact_id, name, email, subject, message)
+     SELECT ? || '-' || g, department_id, client_id, contact_id, name, email, subject, message
+     FROM tickets, generate_series(1, ?) AS g WHERE id = ?
+     RETURNING id`,
+    [label, count, stack.seed.ticketId],
+  );
+  return rows.rows.map((r) => r.id);
 }
 
 /** Rows in a table of the bench database (persisted replies, baseline inserts). */

@@ -18,8 +18,10 @@ import {
   uploadMemoryScenario,
 } from './scenarios/memory.ts';
 import { metricsCostScenario } from './scenarios/metrics-cost.ts';
+import { redisFsyncScenario } from './scenarios/redis-fsync.ts';
 import { webhookDeliveriesScenario } from './scenarios/webhook-deliveries.ts';
 import { webhookIsolationScenario } from './scenarios/webhook-isolation.ts';
+import { workerProcessesScenario } from './scenarios/worker-processes.ts';
 import { workerScenario } from './scenarios/worker.ts';
 import { deleteKeys } from '@ticketflow/testing/redis';
 import { createStack, type BenchStack } from './stack.ts';
@@ -29,6 +31,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCENARIOS: Scenario[] = [
   ...ingressScenarios,
   workerScenario,
+  workerProcessesScenario,
   endToEndScenario,
   uploadMemoryScenario,
   redisJobBytesScenario,
@@ -37,6 +40,7 @@ const SCENARIOS: Scenario[] = [
   webhookDeliveriesScenario,
   webhookIsolationScenario,
   metricsCostScenario,
+  redisFsyncScenario,
 ];
 
 const { values: args } = parseArgs({

@@ -35,7 +35,7 @@ const CLOSE_STEP_MS = 2000;
  */
 export async function openBridge(config: Config, logger: Logger): Promise<Bridge> {
   const db = createDb(config.databaseUrl, config.dbPoolMax);
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config.redisUrl, 'producer', config.redisClusterNodes);
   const catalog = jobCatalog(config);
   const queue = openQueue<ReplyQueue>(catalog.replies, redis, config.queuePrefix);
   queue.on('error', (error) => logger.warn({ err: error.message }, 'reply queue: Redis error'));

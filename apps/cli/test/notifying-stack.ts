@@ -38,10 +38,14 @@ export interface ServeChild {
 
 /**
  * Seeds the demo rows and one webhook endpoint into the fixture's database, then starts
- * `serve` (ingress and workers) as a real process sending to the SMTP peer and the receiver.
- * Webhook retries are 200 ms apart and private targets allowed: the receiver is on 127.0.0.1.
+ * `serve` (ingress and workers, or the modes in `serveArgs`) as a real process sending to the
+ * SMTP peer and the receiver, with `env` over the stack's own environment. Webhook retries are
+ * 200 ms apart and private targets allowed: the receiver is on 127.0.0.1.
  */
-export async function startNotifyingStack(cli: CliFixture): Promise<NotifyingStack> {
+export async function startNotifyingStack(
+  cli: CliFixture,
+  options: { env?: Record<string, string>; serveArgs?: string[] } = {},
+): Promise<NotifyingStack> {
   const secret = randomBytes(32).toString('hex');
   const smtp = await startSmtpPeer();
   const hooksSecret = newWebhookSecret();
@@ -62,10 +66,11 @@ export async function startNotifyingStack(cli: CliFixture): Promise<NotifyingSta
     TICKETFLOW_WEBHOOK_SCHEDULE: '200ms,200ms,200ms',
     TICKETFLOW_REPLY_BACKOFF_MS: '50',
     TICKETFLOW_ACCESS_LOG: 'false',
+    ...options.env,
   });
   const serve = (args: string[], extra: Record<string, string> = {}) =>
     startServeChild(cli, args, { ...env, PORT: '0', LOG_LEVEL: 'info', ...extra });
-  const main = await serve([]);
+  const main = await serve(options.serveArgs ?? []);
   return {
     url: main.url,
     env,

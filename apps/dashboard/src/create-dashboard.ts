@@ -1,10 +1,15 @@
 import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Redis } from 'ioredis';
 import { apiError } from '@ticketflow/contract';
 import type { Db, StoredDeadLetter } from '@ticketflow/db';
 import type { Principal } from '@ticketflow/ingress';
-import { catalogQueues, openQueue, type JobCatalog, type QueueDefinition } from '@ticketflow/queue';
+import {
+  catalogQueues,
+  openQueue,
+  type JobCatalog,
+  type QueueDefinition,
+  type RedisClient,
+} from '@ticketflow/queue';
 import { createAccessGuard, sessionOf } from './access-guard.ts';
 import { ADMIN_PATH } from './cookies.ts';
 import { createReplayDeadLetterRoute, createShowDeadLetters } from './dead-letters.ts';
@@ -28,7 +33,7 @@ export interface DashboardDeps {
   /** The job catalog: the boards show every one of its queues. */
   catalog: JobCatalog;
   /** A producer connection: the boards only read and, for `ops:write`, retry or clean. */
-  connection: Redis;
+  connection: RedisClient;
   queuePrefix: string;
   db: Db;
   /** The API's own verifier (`createTokenVerifier`), so the same tokens and rules apply. */

@@ -24,8 +24,7 @@ import {
   type BlobStore,
   type Db,
 } from '@ticketflow/db';
-import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
-import type { Redis } from 'ioredis';
+import type { JobDefinition, RedisClient, ReplyQueue } from '@ticketflow/queue';
 import type { Logger } from 'pino';
 import { createReplyEnqueuer } from './enqueue-reply.ts';
 import { newReplyId } from './reply-id.ts';
@@ -43,7 +42,7 @@ export interface AddTicketReplyDeps {
   queue: ReplyQueue;
   replyJob: JobDefinition;
   queueEvents: () => Promise<QueueEvents>;
-  redis: Redis;
+  redis: RedisClient;
   queuePrefix: string;
   messageLimitBytes: number;
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };

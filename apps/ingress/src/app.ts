@@ -1,12 +1,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@ticketflow/config';
 import { createMailIngest, type BridgeSettings } from '@ticketflow/bridge';
 import { apiError, type AttachmentLimits, type FormMap } from '@ticketflow/contract';
 import type { BlobStore, Db } from '@ticketflow/db';
-import type { JobDefinition, ReplyQueue } from '@ticketflow/queue';
+import type { JobDefinition, RedisClient, ReplyQueue } from '@ticketflow/queue';
 import { createAddTicketReply } from './add-ticket-reply.ts';
 import { assignRequestId, requestIdOf } from './request-id.ts';
 import { createAccessLog } from './access-log.ts';
@@ -34,7 +33,7 @@ export interface IngressDeps {
   /** The queue's event stream, opened on first use (only `Prefer: wait` needs it). */
   queueEvents: () => Promise<QueueEvents>;
   /** Producer connection: fails fast when Redis is down. */
-  redis: Redis;
+  redis: RedisClient;
   queuePrefix: string;
   verifyToken: (authorization: string | undefined) => Principal;
   logger: Logger;

@@ -1,6 +1,5 @@
 import { ApiError } from '@ticketflow/contract';
-import { isRedisReady } from '@ticketflow/queue';
-import type { Redis } from 'ioredis';
+import { isRedisReady, type RedisClient } from '@ticketflow/queue';
 import { serviceUnavailable } from './error-response.ts';
 
 /**
@@ -8,7 +7,7 @@ import { serviceUnavailable } from './error-response.ts';
  * would otherwise hold the command in its offline queue until it times out), and 503 when the
  * call itself fails. An answer the call decided on (a 429 from the rate limiter) passes through.
  */
-export async function callRedis<T>(redis: Redis, call: () => Promise<T>): Promise<T> {
+export async function callRedis<T>(redis: RedisClient, call: () => Promise<T>): Promise<T> {
   if (!isRedisReady(redis)) throw serviceUnavailable('Redis is unreachable');
   try {
     return await call();

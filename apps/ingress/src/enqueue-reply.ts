@@ -1,7 +1,11 @@
 import { allOk, batchCalls } from '@ticketflow/batch';
 import { replyJobId, REPLY_JOB, type ReplyJob } from '@ticketflow/contract';
-import type { Redis } from 'ioredis';
-import { jobOptions, type JobDefinition, type ReplyQueue } from '@ticketflow/queue';
+import {
+  jobOptions,
+  type JobDefinition,
+  type RedisClient,
+  type ReplyQueue,
+} from '@ticketflow/queue';
 import { callRedis } from './call-redis.ts';
 
 /**
@@ -13,7 +17,7 @@ import { callRedis } from './call-redis.ts';
 export function createReplyEnqueuer(
   queue: ReplyQueue,
   replyJob: JobDefinition,
-  redis: Redis,
+  redis: RedisClient,
 ): (job: ReplyJob) => Promise<void> {
   const addMany = batchCalls(
     async (jobs: ReplyJob[]) => {

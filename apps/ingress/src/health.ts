@@ -1,11 +1,11 @@
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketflow/queue';
 import { pendingMigrations, type Db } from '@ticketflow/db';
 import { writeJson } from './write-json.ts';
 
 export interface ReadinessDeps {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   /** A worker process's queues: `ok`, or why its worker is not consuming. */
   consumers?: () => Record<string, string>;
 }

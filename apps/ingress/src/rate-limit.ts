@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { batchCalls, type Settled } from '@ticketflow/batch';
 import { apiErrorWithHeaders } from '@ticketflow/contract';
+import type { RedisClient } from '@ticketflow/queue';
 import { callRedis } from './call-redis.ts';
 
 export interface RateLimitRule {
@@ -20,7 +20,7 @@ const WINDOW_MS = 60_000;
  * then its own place in that run, exactly as if it had sent its own INCR. `consume` resolves
  * with the headers of the request's tightest rule, or throws 429.
  */
-export function createRateLimiter(redis: Redis, prefix: string) {
+export function createRateLimiter(redis: RedisClient, prefix: string) {
   const countMany = batchCalls(
     async (requests: Array<{ rules: readonly RateLimitRule[]; now: number }>) => {
       // Every (request, rule) names a key; the nth request naming a key is its nth increment.

@@ -1,7 +1,6 @@
 import { REPLY_QUEUE, describeDeadReason, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { findDeadLetter, findReply, type Db } from '@ticketflow/db';
-import type { ReplyQueue } from '@ticketflow/queue';
-import type { Redis } from 'ioredis';
+import type { RedisClient, ReplyQueue } from '@ticketflow/queue';
 import { callRedis } from './call-redis.ts';
 
 /** Where an accepted reply is (API.md §1, `/api/v2/replies/:replyid`). */
@@ -25,7 +24,7 @@ const RETRYING = 'a temporary error; it will be retried';
  */
 export async function findReplyState(
   db: Db,
-  { queue, redis }: { queue: ReplyQueue; redis: Redis },
+  { queue, redis }: { queue: ReplyQueue; redis: RedisClient },
   replyid: string,
 ): Promise<ReplyState | undefined> {
   const stored = await findReply(db, replyid);

@@ -1,5 +1,5 @@
 import type { ReplyJob } from '@ticketflow/contract';
-import type { NewReply, TicketSummary } from '@ticketflow/db';
+import type { NewReply } from '@ticketflow/db';
 import { renderMarkdown, renderPlain } from './render-markdown.ts';
 
 /** Status a staff reply sets unless it names another (WHMCS). */
@@ -8,12 +8,13 @@ export const STAFF_DEFAULT_STATUS = 'Answered';
 export const END_USER_STATUS = 'Customer-Reply';
 
 /**
- * Turns a validated job into the row to store: author columns, rendered HTML, the ticket's new
- * status, the reply's time, and the custom fields and attachments resolved beforehand. Pure: no I/O, same answer for the same input.
+ * Turns a validated job into the row to store: its ticket as the job names it, author columns,
+ * rendered HTML, the ticket's new status, who is emailed, the reply's time, and the custom
+ * fields and attachments resolved beforehand. The ticket itself is read by the statement that
+ * stores the reply. Pure: no I/O, same answer for the same input.
  */
 export function decideReply(
   job: ReplyJob,
-  ticket: TicketSummary,
   resolved: Pick<NewReply, 'customFields' | 'attachments'>,
   now: Date,
 ): NewReply {
@@ -21,7 +22,7 @@ export function decideReply(
   return {
     replyUid: job.replyid,
     dedupeKey: job.dedupeKey,
-    ticketId: ticket.id,
+    ticket: job.ticket,
     clientId: author.type === 'client' ? author.clientid : null,
     contactId: author.type === 'client' ? author.contactid : null,
     name: author.type === 'guest' ? author.name : '',
@@ -38,7 +39,7 @@ export function decideReply(
     ticketStatus: author.type === 'staff' ? (job.status ?? STAFF_DEFAULT_STATUS) : END_USER_STATUS,
     customFields: resolved.customFields,
     attachments: resolved.attachments,
-    notifyEmail: decideEmailRecipient(job, ticket),
+    notify: decideEmailRecipient(job),
     requestId: job.requestId ?? null,
   };
 }
@@ -46,12 +47,12 @@ export function decideReply(
 /**
  * Who is emailed about a reply (WHMCS): an end-user reply (client, contact or guest) tells the
  * ticket's department; a staff reply tells the ticket's requester. `noemail` sends neither.
+ * Their address is the ticket's, read when the reply is stored; none there, no email.
  * Webhooks are not decided here: every reply fires them to the endpoints enabled at commit.
  */
 export function decideEmailRecipient(
   job: Pick<ReplyJob, 'author' | 'noemail'>,
-  ticket: Pick<TicketSummary, 'departmentEmail' | 'requesterEmail'>,
-): string | null {
+): NewReply['notify'] {
   if (job.noemail) return null;
-  return job.author.type === 'staff' ? ticket.requesterEmail : ticket.departmentEmail || null;
+  return job.author.type === 'staff' ? 'requester' : 'department';
 }

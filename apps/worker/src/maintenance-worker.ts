@@ -1,5 +1,4 @@
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   findUndispatched,
@@ -15,6 +14,7 @@ import {
   catalogQueues,
   openQueue,
   type JobCatalog,
+  type RedisClient,
 } from '@ticketflow/queue';
 import type { HitFault } from './fault-points.ts';
 import {
@@ -28,7 +28,7 @@ export interface MaintenanceWorkerOptions {
   db: Db;
   blobs: BlobStore;
   catalog: JobCatalog;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** Unreferenced blobs older than this are removed. */
   blobGraceMs: number;

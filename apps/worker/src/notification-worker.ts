@@ -1,9 +1,8 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { readNotificationJob } from '@ticketflow/contract';
 import { markDeliveryFailed, type Db } from '@ticketflow/db';
-import { SCHEDULE_BACKOFF, type JobCatalog } from '@ticketflow/queue';
+import { SCHEDULE_BACKOFF, type JobCatalog, type RedisClient } from '@ticketflow/queue';
 import type { HitFault } from './fault-points.ts';
 import {
   RetryLaterError,
@@ -22,7 +21,7 @@ import type { WorkerMetrics } from './worker-metrics.ts';
 export interface NotificationWorkerOptions extends NotificationProcessorDeps {
   db: Db;
   catalog: JobCatalog;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   /** Delays between webhook attempts (ms). */

@@ -15,6 +15,7 @@ import { FinalJobError } from '@ticketflow/queue';
 import { describeSmtpFailure, isPermanentSmtpFailure } from './email/classify-smtp-error.ts';
 import { composeNotificationEmail } from './email/compose-notification-email.ts';
 import type { MailSender } from './email/mail-sender.ts';
+import { recordAfterSend } from './record-after-send.ts';
 import { classifyWebhookAttempt } from './webhooks/classify-webhook-attempt.ts';
 import type { EndpointLimiter } from './webhooks/endpoint-limiter.ts';
 import { postWebhook } from './webhooks/post-webhook.ts';
@@ -59,7 +60,8 @@ export class RetryLaterError extends Error {
  * Delivers one outbox row. The row is read when it is sent, so a job the sweeper enqueued
  * again is the same delivery; a row already delivered sends nothing (guarantee 4). A send and
  * its record are two steps: a crash between them sends again, which the stable Message-ID and
- * `webhook-id` let receivers recognise.
+ * `webhook-id` let receivers recognise (a record that fails on its own is retried first:
+ * record-after-send.ts).
  */
 export function createNotificationProcessor(deps: NotificationProcessorDeps) {
   return async function processNotification(job: Job, token?: string): Promise<NotificationResult> {
@@ -170,7 +172,7 @@ async function sendEmail(
     if (isPermanentSmtpFailure(error)) throw new FinalJobError('delivery_refused', reason);
     throw new RetryLaterError(reason);
   }
-  const recorded = await markDelivered(deps.db, d.outboxId, sent.detail);
+  const recorded = await recordAfterSend(() => markDelivered(deps.db, d.outboxId, sent.detail));
   return {
     outboxId: d.outboxId,
     outcome: recorded ? 'delivered' : 'duplicate',
@@ -218,7 +220,7 @@ async function sendWebhook(
   };
   if (verdict.kind === 'delivered') {
     const detail = `HTTP ${attempt.status}`;
-    const first = await recordWebhookDelivered(deps.db, record, detail);
+    const first = await recordAfterSend(() => recordWebhookDelivered(deps.db, record, detail));
     return { outboxId: d.outboxId, outcome: first ? 'delivered' : 'duplicate', detail };
   }
   await recordWebhookAttempt(deps.db, record);

@@ -49,6 +49,12 @@ export interface ReplyResult {
  * directly), decide, store in one transaction with its outbox rows, then enqueue those. Poison
  * input and permanent database refusals throw FinalJobError (no retries, a dead letter with
  * its reason); anything else throws plainly and retries.
+ *
+ * The ticket is read by the statement that stores the reply, not looked up before it: a lookup
+ * put a second PostgreSQL round trip on every job's path, ahead of the group commit, and at
+ * concurrency 10 took about a sixth of each job's time. Only custom fields need the ticket
+ * first (its department's definitions). A job whose ticket is missing may by then have stored
+ * inline attachment blobs; no reply references them, so the blob sweep removes them.
  */
 export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date = () => new Date()) {
   const { db } = deps;
@@ -59,19 +65,14 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
     const check = validateReplyJob(job.data);
     if (!check.ok) throw new FinalJobError('invalid_job', check.reason);
     const data = check.job;
-    const ticket = await findTicket(data.ticket);
-    if (!ticket) {
-      throw new FinalJobError(
-        'ticket_not_found',
-        `ticket ${'id' in data.ticket ? data.ticket.id : data.ticket.num} does not exist`,
-      );
+    let customFields: NewReply['customFields'] = [];
+    if (data.customfields.length > 0) {
+      const ticket = await findTicket(data.ticket);
+      if (!ticket) throw ticketNotFound(data);
+      customFields = resolveJobCustomFields(data, await findCustomFields(ticket.departmentId));
     }
-    const customFields =
-      data.customfields.length === 0
-        ? []
-        : resolveJobCustomFields(data, await findCustomFields(ticket.departmentId));
     const attachments = await resolveJobAttachments(deps, data);
-    const reply = decideReply(data, ticket, { customFields, attachments }, now());
+    const reply = decideReply(data, { customFields, attachments }, now());
     let stored;
     try {
       stored = await commit(reply);
@@ -85,6 +86,7 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
       }
       throw error;
     }
+    if (!stored) throw ticketNotFound(data);
     deps.hitFault('after-reply-commit');
     if (stored.notifications.length > 0) await deps.dispatch(stored.notifications);
     return {
@@ -93,6 +95,14 @@ export function createReplyProcessor(deps: ReplyProcessorDeps, now: () => Date =
       notifications: stored.notifications.length,
     };
   };
+}
+
+function ticketNotFound(job: ReplyJob): FinalJobError {
+  const { ticket } = job;
+  return new FinalJobError(
+    'ticket_not_found',
+    `ticket ${'id' in ticket ? ticket.id : ticket.num} does not exist`,
+  );
 }
 
 /**

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { JobCatalog } from '@ticketflow/queue';
+import type { JobCatalog, RedisClient } from '@ticketflow/queue';
 import type { Db } from '@ticketflow/db';
 import type { HitFault } from './fault-points.ts';
 import {
@@ -18,7 +17,7 @@ import type { WorkerMetrics } from './worker-metrics.ts';
 export interface ReplyWorkerOptions extends ReplyProcessorDeps {
   db: Db;
   catalog: JobCatalog;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   lockDurationMs: number;

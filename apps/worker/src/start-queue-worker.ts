@@ -1,16 +1,21 @@
 import { DelayedError, UnrecoverableError, Worker, type BackoffStrategy, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeadReason } from '@ticketflow/contract';
 import { recordDeadLetter, type Db } from '@ticketflow/db';
-import { FinalJobError, openQueue, settleWithin, type QueueDefinition } from '@ticketflow/queue';
+import {
+  FinalJobError,
+  openQueue,
+  settleWithin,
+  type QueueDefinition,
+  type RedisClient,
+} from '@ticketflow/queue';
 import { watchConsumption } from './consumption-watchdog.ts';
 import type { HitFault } from './fault-points.ts';
 import { countJobOutcomes, type WorkerMetrics } from './worker-metrics.ts';
 
 export interface QueueWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null`; BullMQ duplicates it for blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   lockDurationMs?: number;
@@ -25,7 +30,7 @@ export interface QueueWorkerOptions {
    * the connection they read the queue through. Not `connection`: a check that shares the
    * worker's connection goes blind exactly when that connection is wedged.
    */
-  watchdog?: { everyMs: number; windowMs: number; connection: Redis };
+  watchdog?: { everyMs: number; windowMs: number; connection: RedisClient };
   /**
    * Runs on a job's final failure before its dead letter is written (a notification marks its
    * outbox row failed, a 410 disables the endpoint).

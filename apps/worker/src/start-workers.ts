@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@ticketflow/config';
 import type { BlobStore, Db } from '@ticketflow/db';
-import { jobCatalog, openQueue, settleWithin } from '@ticketflow/queue';
+import { jobCatalog, openQueue, settleWithin, type RedisClient } from '@ticketflow/queue';
 import { createNotificationDispatcher } from './dispatch-notifications.ts';
 import { mailDomain } from './email/mail-domain.ts';
 import { createMailSender } from './email/mail-sender.ts';
@@ -33,9 +32,9 @@ export function startWorkers(options: {
   db: Db;
   blobs: BlobStore;
   /** A connection with `maxRetriesPerRequest: null`, shared by the workers and the dispatcher. */
-  connection: Redis;
+  connection: RedisClient;
   /** Another connection, that fails fast, for the consumption watchdog to read the queues. */
-  observer: Redis;
+  observer: RedisClient;
   logger: Logger;
   /** Given when metrics are on (TICKETFLOW_METRICS). */
   metrics?: WorkerMetrics;

@@ -40,6 +40,7 @@ describe('parseConfig', () => {
     expect(parseConfig({})).toEqual({
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/ticketflow',
       redisUrl: 'redis://127.0.0.1:6379',
+      redisClusterNodes: [],
       port: 8080,
       queuePrefix: 'ticketflow',
       jwt: {
@@ -298,6 +299,61 @@ describe('parseConfig', () => {
       expect(config.corsOrigins).toEqual(['https://a.example']);
       expect(config.limits.attachmentExtensions[0]).toBe('.jpg');
     });
+  });
+});
+
+describe('Redis Cluster', () => {
+  const cluster = { REDIS_CLUSTER_NODES: 'redis-a:7000,redis-b:7001' };
+
+  it('reads the seed nodes, IPv6 in brackets too, with a hash-tagged prefix', () => {
+    const config = parseConfig({
+      REDIS_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001 ,[::1]:7002',
+      TICKETFLOW_QUEUE_PREFIX: '{ticketflow}',
+    });
+    expect(config.redisClusterNodes).toEqual([
+      { host: 'redis-a', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.queuePrefix).toBe('{ticketflow}');
+  });
+
+  it.each(['redis-a', 'redis-a:7000:1', 'redis-a:port', 'redis-a:0', 'redis-a:65536', ','])(
+    'refuses REDIS_CLUSTER_NODES=%s in one line naming the variable',
+    (value) => {
+      const message = configErrorOf({ REDIS_CLUSTER_NODES: value, TICKETFLOW_QUEUE_PREFIX: '{t}' });
+      expect(message.split('\n')).toHaveLength(1);
+      expect(message).toMatch(/^REDIS_CLUSTER_NODES(\.\d+)?: expected /);
+    },
+  );
+
+  it('refuses a prefix without a hash tag, saying which prefix to set instead', () => {
+    expect(configErrorOf(cluster)).toBe(
+      'TICKETFLOW_QUEUE_PREFIX: "ticketflow" has no hash tag, and on Redis Cluster (REDIS_CLUSTER_NODES) all of a queue\'s keys must hash to one slot: set TICKETFLOW_QUEUE_PREFIX={ticketflow}',
+    );
+    // An empty tag is no tag: Redis then hashes the whole key.
+    for (const prefix of ['tf', '{}tf', 'tf{', 'tf}{x']) {
+      expect(configErrorOf({ ...cluster, TICKETFLOW_QUEUE_PREFIX: prefix })).toMatch(
+        /^TICKETFLOW_QUEUE_PREFIX: .* has no hash tag/,
+      );
+    }
+    for (const prefix of ['{tf}', 'tf-{a}', '{tf-1}-x']) {
+      expect(parseConfig({ ...cluster, TICKETFLOW_QUEUE_PREFIX: prefix }).queuePrefix).toBe(prefix);
+    }
+  });
+
+  it('keeps accepting any prefix on a single Redis', () => {
+    expect(parseConfig({ TICKETFLOW_QUEUE_PREFIX: 'tf' }).redisClusterNodes).toEqual([]);
+  });
+
+  it('refuses a database other than 0 in REDIS_URL, which a cluster does not have', () => {
+    const tagged = { ...cluster, TICKETFLOW_QUEUE_PREFIX: '{tf}' };
+    expect(configErrorOf({ ...tagged, REDIS_URL: 'redis://:pw@x:6379/2' })).toBe(
+      'REDIS_URL: Redis Cluster (REDIS_CLUSTER_NODES) has only database 0: remove "/2" from REDIS_URL',
+    );
+    expect(parseConfig({ ...tagged, REDIS_URL: 'rediss://u:pw@x:6379/0' }).redisUrl).toBe(
+      'rediss://u:pw@x:6379/0',
+    );
   });
 });
 

@@ -43,6 +43,24 @@ const staffAddresses = list.pipe(
       }),
   ),
 );
+/** `host:port` entries (IPv6 in brackets) → the seed nodes of a Redis Cluster. */
+const hostPorts = list.pipe(
+  z
+    .array(
+      z
+        .string()
+        .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port, comma-separated')
+        .transform((entry) => {
+          const colon = entry.lastIndexOf(':');
+          return {
+            host: entry.slice(0, colon).replace(/^\[(.*)\]$/, '$1'),
+            port: Number(entry.slice(colon + 1)),
+          };
+        })
+        .refine((node) => node.port >= 1 && node.port <= 65535, 'expected a port from 1 to 65535'),
+    )
+    .min(1, 'expected host:port, comma-separated'),
+);
 /** A regular expression whose first capture group is the ticket number (the bridge's subject tag). */
 const subjectTag = z.string().refine(
   (source) => {
@@ -76,11 +94,19 @@ const envSchema = z
   .object({
     /** PostgreSQL connection string. 127.0.0.1, not localhost: localhost tries IPv6 first. */
     DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/ticketflow'),
-    /** Redis connection string. */
+    /**
+     * Redis connection string. With REDIS_CLUSTER_NODES set, only its user, password and
+     * `rediss://` (TLS) apply, to every node of the cluster.
+     */
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /**
+     * Seed nodes of a Redis Cluster (`host:port`, comma-separated; a few masters suffice, the
+     * client discovers the rest). Unset: the single Redis of REDIS_URL.
+     */
+    REDIS_CLUSTER_NODES: hostPorts.optional(),
     /** HTTP port of every `serve` mode. */
     PORT: int(0, 65535).default(8080),
-    /** BullMQ key prefix; use a hash tag such as `{ticketflow}` on Redis Cluster. */
+    /** BullMQ key prefix; a hash tag such as `{ticketflow}` on Redis Cluster (checked below). */
     TICKETFLOW_QUEUE_PREFIX: z
       .string()
       .regex(/^[^:\s]+$/, 'no colons or spaces')
@@ -225,7 +251,38 @@ const envSchema = z
     // an RS256 one, the classic algorithm-confusion hole.
     message: 'set TICKETFLOW_JWT_SECRET or TICKETFLOW_JWT_PUBLIC_KEY_FILE, not both',
     path: ['TICKETFLOW_JWT_SECRET'],
+  })
+  .superRefine((e, ctx) => {
+    if (!e.REDIS_CLUSTER_NODES) return;
+    // BullMQ runs each queue operation as one Lua script over several of the queue's keys, and
+    // a cluster refuses a script whose keys live in different slots (CROSSSLOT). A hash tag in
+    // the prefix puts every key of every queue in the tag's one slot.
+    if (!hasHashTag(e.TICKETFLOW_QUEUE_PREFIX)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TICKETFLOW_QUEUE_PREFIX'],
+        message: `"${e.TICKETFLOW_QUEUE_PREFIX}" has no hash tag, and on Redis Cluster (REDIS_CLUSTER_NODES) all of a queue's keys must hash to one slot: set TICKETFLOW_QUEUE_PREFIX={${e.TICKETFLOW_QUEUE_PREFIX}}`,
+      });
+    }
+    const database = new URL(e.REDIS_URL).pathname;
+    if (!['', '/', '/0'].includes(database)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: `Redis Cluster (REDIS_CLUSTER_NODES) has only database 0: remove "${database}" from REDIS_URL`,
+      });
+    }
   });
+
+/**
+ * Redis hashes only the part between the first `{` and the next `}` when it is not empty
+ * (the cluster specification's hash tags), so `{ticketflow}:replies:wait` and
+ * `{ticketflow}:notifications:wait` share a slot.
+ */
+function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  return open >= 0 && key.indexOf('}', open + 1) > open + 1;
+}
 
 type Env = z.infer<typeof envSchema>;
 
@@ -233,6 +290,8 @@ type Env = z.infer<typeof envSchema>;
 export interface Config {
   databaseUrl: string;
   redisUrl: string;
+  /** Seed nodes of a Redis Cluster; empty for a single Redis (REDIS_URL). */
+  redisClusterNodes: ReadonlyArray<{ host: string; port: number }>;
   port: number;
   queuePrefix: string;
   jwt: {
@@ -324,6 +383,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ?? [],
     port: e.PORT,
     queuePrefix: e.TICKETFLOW_QUEUE_PREFIX,
     jwt: {

@@ -67,7 +67,7 @@ function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
   return {
     replyUid,
     dedupeKey: replyUid,
-    ticketId,
+    ticket: { id: ticketId },
     clientId: rows.clientId,
     contactId: rows.contactId,
     name: 'Ada Contact',
@@ -75,7 +75,7 @@ function reply(ticketId: number, overrides: Partial<NewReply> = {}): NewReply {
     admin: '',
     message: 'hello',
     messageHtml: '<p>hello</p>',
-    notifyEmail: null,
+    notify: null,
     requestId: null,
     editor: 'plain',
     createdAt: new Date('2030-01-02T03:04:05.000Z'),
@@ -108,18 +108,18 @@ async function ticketRow(
   return row!;
 }
 
-function outcomesOf(results: readonly StoreResult[]): string[] {
-  return results.map((r) => r.outcome);
+function outcomesOf(results: ReadonlyArray<StoreResult | undefined>): string[] {
+  return results.map((r) => r?.outcome ?? 'no ticket');
 }
 
 describe('insertReply', () => {
   it('stores one row when the same dedupe key arrives twice, and reports the second as a duplicate', async () => {
     const ticketId = await newTicket();
     const first = reply(ticketId);
-    expect((await insertReply(database.db, first)).outcome).toBe('inserted');
+    expect((await insertReply(database.db, first))?.outcome).toBe('inserted');
     expect(
       (await insertReply(database.db, { ...first, replyUid: randomUUID(), message: 'again' }))
-        .outcome,
+        ?.outcome,
     ).toBe('duplicate');
     expect(await repliesWithKey(first.dedupeKey)).toBe(1);
     expect((await findReply(database.db, first.replyUid))?.message).toBe('hello');
@@ -133,8 +133,8 @@ describe('insertReply', () => {
         insertReply(database.db, reply(ticketId, { replyUid: randomUUID(), dedupeKey })),
       ),
     );
-    expect(outcomes.filter((o) => o.outcome === 'inserted')).toHaveLength(1);
-    expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(4);
+    expect(outcomesOf(outcomes).filter((o) => o === 'inserted')).toHaveLength(1);
+    expect(outcomesOf(outcomes).filter((o) => o === 'duplicate')).toHaveLength(4);
     expect(await repliesWithKey(dedupeKey)).toBe(1);
   });
 
@@ -284,6 +284,37 @@ describe('insertReplies (group commit)', () => {
     expect(await repliesWithKey(good.dedupeKey)).toBe(0);
     expect(await ticketRow(ticketId)).toEqual({ status: 'Open', last_reply_at: null });
   });
+  it('stores a reply to a ticket named by its number', async () => {
+    const ticketId = await newTicket();
+    const { tid } = await database
+      .db('tickets')
+      .where({ id: ticketId })
+      .first<{ tid: string }>('tid');
+    const byNumber = reply(ticketId, { ticket: { num: tid } });
+    expect(outcomesOf(await insertReplies(database.db, [byNumber]))).toEqual(['inserted']);
+    expect((await findReply(database.db, byNumber.replyUid))?.ticketId).toBe(ticketId);
+  });
+
+  it('answers undefined for a reply whose ticket does not exist, stores nothing of it, and commits the rest', async () => {
+    const ticketId = await newTicket();
+    const good = reply(ticketId, { ticketStatus: 'Answered' });
+    const lost = reply(ticketId, { ticket: { id: 999_999 }, notify: 'department' });
+    const unknownNumber = reply(ticketId, { ticket: { num: 'NO-SUCH-TICKET' } });
+    const results = await insertReplies(database.db, [
+      lost,
+      good,
+      unknownNumber,
+      { ...lost, replyUid: randomUUID() },
+    ]);
+    expect(outcomesOf(results)).toEqual(['no ticket', 'inserted', 'no ticket', 'no ticket']);
+    expect(await repliesWithKey(lost.dedupeKey)).toBe(0);
+    expect(await repliesWithKey(unknownNumber.dedupeKey)).toBe(0);
+    expect(await ticketRow(ticketId)).toEqual({
+      status: 'Answered',
+      last_reply_at: good.createdAt,
+    });
+    expect(await insertReply(database.db, { ...lost, replyUid: randomUUID() })).toBeUndefined();
+  });
 });
 
 describe('listReplies', () => {
@@ -372,7 +403,7 @@ describe('the outbox rows a reply commits with', () => {
     await endpoint(['ticket.closed']);
     try {
       const ticketId = await newTicket();
-      const r = reply(ticketId, { notifyEmail: 'support@host.example', ticketStatus: 'Answered' });
+      const r = reply(ticketId, { notify: 'department', ticketStatus: 'Answered' });
       const [result] = await insertReplies(database.db, [r]);
       expect(result!.outcome).toBe('inserted');
       expect(result!.notifications.map((n) => n.channel).sort()).toEqual(['email', 'webhook']);
@@ -387,7 +418,7 @@ describe('the outbox rows a reply commits with', () => {
         expect.arrayContaining([
           {
             channel: 'email',
-            recipient: 'support@host.example',
+            recipient: 'support@example.test',
             endpoint_id: null,
             status_before: 'Open',
             status_after: 'Answered',
@@ -411,14 +442,14 @@ describe('the outbox rows a reply commits with', () => {
 
   it('gives each reply of a batch on one ticket the status the reply before it left', async () => {
     const ticketId = await newTicket();
-    const first = reply(ticketId, { notifyEmail: 'a@host.example', ticketStatus: 'Answered' });
-    const second = reply(ticketId, { notifyEmail: 'a@host.example', ticketStatus: 'On Hold' });
+    const first = reply(ticketId, { notify: 'department', ticketStatus: 'Answered' });
+    const second = reply(ticketId, { notify: 'department', ticketStatus: 'On Hold' });
     const results = await insertReplies(database.db, [first, second]);
     const before = await database
       .db('outbox')
       .whereIn(
         'id',
-        results.flatMap((r) => r.notifications.map((n) => n.outboxId)),
+        results.flatMap((r) => r?.notifications.map((n) => n.outboxId) ?? []),
       )
       .orderBy('status_after')
       .select('status_before', 'status_after');
@@ -430,11 +461,11 @@ describe('the outbox rows a reply commits with', () => {
 
   it('writes no outbox row for a duplicate, nor for a reply without an email', async () => {
     const ticketId = await newTicket();
-    const r = reply(ticketId, { notifyEmail: 'support@host.example' });
+    const r = reply(ticketId, { notify: 'department' });
     await insertReply(database.db, r);
     const again = await insertReply(database.db, { ...r, replyUid: randomUUID() });
     expect(again).toEqual({ outcome: 'duplicate', notifications: [] });
-    const silent = await insertReply(database.db, reply(ticketId, { notifyEmail: null }));
+    const silent = await insertReply(database.db, reply(ticketId, { notify: null }));
     expect(silent).toEqual({ outcome: 'inserted', notifications: [] });
     const [count] = await database
       .db('outbox')
@@ -443,12 +474,64 @@ describe('the outbox rows a reply commits with', () => {
     expect(Number(count!.count)).toBe(1);
   });
 
+  it("addresses the email from the ticket: its department's, or its requester's", async () => {
+    const guestTicket = await insertId('tickets', {
+      tid: `T-${++ticketCount}`,
+      department_id: rows.departmentId,
+      email: 'guest@example.test',
+      subject: 'A guest asks',
+    });
+    const clientTicket = await insertId('tickets', {
+      tid: `T-${++ticketCount}`,
+      department_id: rows.departmentId,
+      client_id: rows.clientId,
+      subject: 'A client asks',
+    });
+    const contactTicket = await newTicket();
+    const cases: Array<[number, NewReply['notify'], string]> = [
+      [contactTicket, 'department', 'support@example.test'],
+      [contactTicket, 'requester', 'c@ada.example.test'],
+      [clientTicket, 'requester', 'ada@example.test'],
+      [guestTicket, 'requester', 'guest@example.test'],
+    ];
+    const sent = cases.map(([ticketId, notify]) => reply(ticketId, { notify }));
+    const results = await insertReplies(database.db, sent);
+    const recipients = await Promise.all(
+      results.map(async (result) => {
+        const [ref] = result!.notifications;
+        const row = await database
+          .db('outbox')
+          .where({ id: ref!.outboxId })
+          .first<{ recipient: string }>('recipient');
+        return row.recipient;
+      }),
+    );
+    expect(recipients).toEqual(cases.map(([, , recipient]) => recipient));
+  });
+
+  it('writes no email row when the address it would go to is empty', async () => {
+    const quietDepartment = await insertId('departments', { name: 'Quiet', email: '' });
+    const quietTicket = await insertId('tickets', {
+      tid: `T-${++ticketCount}`,
+      department_id: quietDepartment,
+      subject: 'Nobody to tell',
+    });
+    const results = await insertReplies(database.db, [
+      reply(quietTicket, { notify: 'department', clientId: null, contactId: null }),
+      reply(quietTicket, { notify: 'requester', clientId: null, contactId: null }),
+    ]);
+    expect(results).toEqual([
+      { outcome: 'inserted', notifications: [] },
+      { outcome: 'inserted', notifications: [] },
+    ]);
+  });
+
   it('writes no outbox row when the reply itself is refused (one statement, all or nothing)', async () => {
     const ticketId = await newTicket();
     const stray = reply(ticketId, {
       clientId: 999_999,
       contactId: null,
-      notifyEmail: 'x@y.example',
+      notify: 'department',
     });
     await expect(insertReply(database.db, stray)).rejects.toMatchObject({ code: '23503' });
     const [count] = await database

@@ -1,11 +1,16 @@
 import type { Db } from './connect.ts';
 import { queryPrepared, type PreparedStatement } from './prepared.ts';
+import type { TicketRef } from './tickets.ts';
 
-/** A reply ready to store: every value decided, nothing left to look up. */
+/**
+ * A reply ready to store: every value decided, nothing left to look up but its ticket, which
+ * the statement that stores it reads (one round trip per batch instead of a lookup before it).
+ */
 export interface NewReply {
   replyUid: string;
   dedupeKey: string;
-  ticketId: number;
+  /** The ticket as the job names it; a reply whose ticket does not exist is not stored. */
+  ticket: TicketRef;
   clientId: number | null;
   contactId: number | null;
   name: string;
@@ -25,8 +30,12 @@ export interface NewReply {
   customFields: ReadonlyArray<{ fieldId: number; value: string }>;
   /** Attachments in the order sent; their blobs are already stored. */
   attachments: ReadonlyArray<{ storedName: string; originalName: string; sha256: string }>;
-  /** The address this reply's email notification goes to; null when none is sent. */
-  notifyEmail: string | null;
+  /**
+   * Who this reply's email notification goes to: the ticket's department, or its requester (its
+   * contact, else its client, else the ticket's own address); null when none is sent. The
+   * address is read with the ticket; one without an address is not emailed.
+   */
+  notify: 'department' | 'requester' | null;
   /** The X-Request-Id it arrived with, when its producer gave one. */
   requestId: string | null;
 }
@@ -55,14 +64,20 @@ export const REPLY_CREATED_EVENT = 'ticket.reply.created';
  * custom field values and the replies' outbox rows (one per email, one per enabled endpoint
  * subscribed to `ticket.reply.created`) in ONE statement, so atomically. A reply whose dedupe key is already
  * stored (or appears earlier in the same batch) commits nothing and reports 'duplicate': this
- * is the exactly-once guarantee (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers. Many
- * replies in one call is the worker's group commit; one failing row fails the whole call.
+ * is the exactly-once guarantee (ARCHITECTURE.md guarantee 2), whatever BullMQ redelivers. A
+ * reply whose ticket does not exist commits nothing and answers undefined, as a lookup would,
+ * and leaves the rest of the batch to commit. Many replies in one call is the worker's group
+ * commit; one failing row fails the whole call.
  *
- * One statement rather than a transaction of several: each round trip wakes PostgreSQL on the
- * core the worker shares with it, and the rows travel as one JSON parameter instead of sixteen
+ * One statement rather than a transaction of several, and the ticket read in it rather than
+ * before it: each round trip wakes PostgreSQL on the core the worker shares with it and adds
+ * its latency to every job's, and the rows travel as one JSON parameter instead of sixteen
  * bound values each.
  */
-export async function insertReplies(db: Db, replies: readonly NewReply[]): Promise<StoreResult[]> {
+export async function insertReplies(
+  db: Db,
+  replies: readonly NewReply[],
+): Promise<Array<StoreResult | undefined>> {
   // Later copies of a dedupe key in the batch are duplicates of the first; only firsts are sent.
   const firsts = new Map<string, number>();
   replies.forEach((reply, i) => {
@@ -71,6 +86,7 @@ export async function insertReplies(db: Db, replies: readonly NewReply[]): Promi
   const sent = [...firsts.values()].map((i) => replies[i]!);
   const rows = await queryPrepared<{
     dedupe_key: string;
+    ticket_found: boolean;
     outbox_id: string | null;
     channel: OutboxRef['channel'] | null;
     endpoint_id: number | null;
@@ -80,7 +96,7 @@ export async function insertReplies(db: Db, replies: readonly NewReply[]): Promi
         ord,
         ...toRow(reply),
         ticket_status: reply.ticketStatus,
-        notify_email: reply.notifyEmail,
+        notify: reply.notify,
       })),
     ),
     toJson(
@@ -101,7 +117,12 @@ export async function insertReplies(db: Db, replies: readonly NewReply[]): Promi
     ),
   ]);
   const inserted = new Map<string, OutboxRef[]>();
+  const ticketMissing = new Set<string>();
   for (const row of rows) {
+    if (!row.ticket_found) {
+      ticketMissing.add(row.dedupe_key);
+      continue;
+    }
     const refs = inserted.get(row.dedupe_key) ?? [];
     if (row.outbox_id && row.channel) {
       refs.push({ outboxId: row.outbox_id, channel: row.channel, endpointId: row.endpoint_id });
@@ -109,6 +130,8 @@ export async function insertReplies(db: Db, replies: readonly NewReply[]): Promi
     inserted.set(row.dedupe_key, refs);
   }
   return replies.map((reply, i) => {
+    // A later copy shares its first's fate: nothing of either is stored without a ticket.
+    if (ticketMissing.has(reply.dedupeKey)) return undefined;
     const notifications = inserted.get(reply.dedupeKey);
     return firsts.get(reply.dedupeKey) === i && notifications
       ? { outcome: 'inserted', notifications }
@@ -131,21 +154,34 @@ function wellFormed(_key: string, value: unknown): unknown {
 }
 
 /**
- * The group commit. `stored` is the replies this statement inserted; the rest hang from it.
- * Tickets are locked in id order before they are updated, so concurrent batches touching the
- * same tickets queue instead of deadlocking. Per ticket the last reply of the batch sets the
- * status and the latest creation time the last reply time (a backdated reply never moves it
- * back); per (field, ticket) the last value wins.
+ * The group commit. `input` resolves each reply's ticket (by id or by number) and the address
+ * its email goes to, as findTickets does (tickets.ts); a reply without a ticket is reported by
+ * `ticket_found` and stored nowhere. `stored` is the replies this statement inserted; the rest
+ * hang from it. Tickets are locked in id order before they are updated, so concurrent batches
+ * touching the same tickets queue instead of deadlocking. Per ticket the last reply of the
+ * batch sets the status and the latest creation time the last reply time (a backdated reply
+ * never moves it back); per (field, ticket) the last value wins.
  */
 const INSERT_REPLIES: PreparedStatement = {
   name: 'ticketflow_insert_replies',
   text: `
 WITH input AS (
-  SELECT * FROM json_to_recordset($1::json) AS r(
-    ord int, reply_uid uuid, dedupe_key text, ticket_id int, client_id int, contact_id int,
-    name text, email text, admin text, message text, message_html text, editor reply_editor,
-    created_at timestamptz, source reply_source, source_principal text, source_message_id text,
-    received_at timestamptz, ticket_status text, notify_email text, request_id text)
+  SELECT r.*, t.id AS ticket_id,
+    CASE r.notify
+      WHEN 'department' THEN NULLIF(d.email, '')
+      WHEN 'requester' THEN COALESCE(NULLIF(co.email, ''), NULLIF(cl.email, ''), NULLIF(t.email, ''))
+    END AS notify_email
+  FROM json_to_recordset($1::json) AS r(
+    ord int, reply_uid uuid, dedupe_key text, ticket_ref int, ticket_num text, client_id int,
+    contact_id int, name text, email text, admin text, message text, message_html text,
+    editor reply_editor, created_at timestamptz, source reply_source, source_principal text,
+    source_message_id text, received_at timestamptz, ticket_status text, notify text,
+    request_id text)
+  LEFT JOIN tickets t
+    ON t.id = COALESCE(r.ticket_ref, (SELECT id FROM tickets WHERE tid = r.ticket_num))
+  LEFT JOIN departments d ON d.id = t.department_id
+  LEFT JOIN contacts co ON co.id = t.contact_id
+  LEFT JOIN clients cl ON cl.id = t.client_id
 ), inserted AS (
   INSERT INTO ticket_replies (reply_uid, dedupe_key, ticket_id, client_id, contact_id, name,
     email, admin, message, message_html, editor, created_at, source, source_principal,
@@ -153,7 +189,7 @@ WITH input AS (
   SELECT reply_uid, dedupe_key, ticket_id, client_id, contact_id, name, email, admin, message,
     message_html, editor, created_at, source, source_principal, source_message_id, received_at,
     request_id
-  FROM input ORDER BY ord
+  FROM input WHERE ticket_id IS NOT NULL ORDER BY ord
   ON CONFLICT (dedupe_key) DO NOTHING
   RETURNING id, dedupe_key
 ), stored AS (
@@ -202,15 +238,21 @@ WITH input AS (
   ORDER BY f.field_id, stored.ticket_id, f.ord DESC, f.i DESC
   ON CONFLICT (field_id, ticket_id) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
 )
-SELECT inserted.dedupe_key, outboxed.id AS outbox_id, outboxed.channel, outboxed.endpoint_id
-FROM inserted LEFT JOIN outboxed ON outboxed.reply_id = inserted.id`,
+SELECT inserted.dedupe_key, true AS ticket_found, outboxed.id AS outbox_id, outboxed.channel,
+  outboxed.endpoint_id
+FROM inserted LEFT JOIN outboxed ON outboxed.reply_id = inserted.id
+UNION ALL
+SELECT dedupe_key, false, NULL, NULL, NULL FROM input WHERE ticket_id IS NULL`,
 };
 
-/** One reply in its own transaction (see insertReplies). */
-export async function insertReply(db: Db, reply: NewReply): Promise<StoreResult> {
+/**
+ * One reply in its own transaction (see insertReplies); undefined when its ticket does not
+ * exist.
+ */
+export async function insertReply(db: Db, reply: NewReply): Promise<StoreResult | undefined> {
   try {
     const [result] = await insertReplies(db, [reply]);
-    return result!;
+    return result;
   } catch (error) {
     if (await isConcurrentDuplicate(db, reply, error))
       return { outcome: 'duplicate', notifications: [] };
@@ -236,7 +278,8 @@ function toRow(reply: NewReply) {
   return {
     reply_uid: reply.replyUid,
     dedupe_key: reply.dedupeKey,
-    ticket_id: reply.ticketId,
+    ticket_ref: 'id' in reply.ticket ? reply.ticket.id : null,
+    ticket_num: 'num' in reply.ticket ? reply.ticket.num : null,
     client_id: reply.clientId,
     contact_id: reply.contactId,
     name: reply.name,

@@ -1,4 +1,10 @@
-export { createRedis, isRedisReady, waitForRedis } from './redis-connection.ts';
+export {
+  createRedis,
+  isRedisReady,
+  masterNodes,
+  waitForRedis,
+  type RedisClient,
+} from './redis-connection.ts';
 export {
   jobCatalog,
   catalogQueues,

@@ -1,7 +1,7 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ReplyJob } from '@ticketflow/contract';
 import type { JobDefinition, QueueDefinition } from './job-catalog.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 /** Cap on each queue's events stream, so Redis memory stays bounded (ARCHITECTURE.md guarantee 6). */
 const EVENTS_MAX_LEN = 10_000;
@@ -14,7 +14,7 @@ export type ReplyQueue = Queue<ReplyJob, unknown, 'reply'>;
  */
 export function openQueue<Q extends Queue = Queue>(
   definition: QueueDefinition,
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
 ): Q {
   return new Queue(definition.name, {
@@ -26,7 +26,7 @@ export function openQueue<Q extends Queue = Queue>(
 
 export function openQueueEvents(
   definition: QueueDefinition,
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
 ): QueueEvents {
   return new QueueEvents(definition.name, { connection, prefix });

@@ -8,5 +8,6 @@ export {
 } from './webhook-receiver.ts';
 export { until } from './until.ts';
 export { startRedisServer, type RedisServer } from './redis-server.ts';
+export { startRedisCluster, type RedisCluster } from './redis-cluster.ts';
 export { replyJob } from './reply-job.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

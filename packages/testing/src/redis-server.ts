@@ -21,14 +21,18 @@ export interface RedisServer {
 
 /**
  * For tests that restart or crash Redis: never the machine's shared server. `aof` turns on the
- * append-only file with `appendfsync always`, what docker-compose ships.
+ * append-only file with `appendfsync always`, what docker-compose ships; `args` are further
+ * `redis-server` arguments (cluster mode, say), whose relative files go in the server's folder.
  */
-export async function startRedisServer(options: { aof?: boolean } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  options: { aof?: boolean; args?: readonly string[] } = {},
+): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tf-redis-'));
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push(
     ...(options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    ...(options.args ?? []),
   );
   let child: ChildProcess | undefined;
   const url = `redis://127.0.0.1:${port}`;
@@ -91,7 +95,8 @@ export async function startRedisServer(options: { aof?: boolean } = {}): Promise
   };
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on now (the OS's pick). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;

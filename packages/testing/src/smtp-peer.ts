@@ -60,6 +60,9 @@ export async function startSmtpPeer(): Promise<SmtpPeer> {
       });
     },
   });
+  // A client that dies mid-session (a SIGKILLed worker) resets its connection: that ends the
+  // session, not the peer. Without a listener, SMTPServer's 'error' would crash the process.
+  server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

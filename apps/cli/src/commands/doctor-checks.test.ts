@@ -7,6 +7,7 @@ import {
   type DoctorCheck,
   type DoctorFacts,
   type RedisFacts,
+  type RedisServerFacts,
 } from './doctor-checks.ts';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
@@ -15,7 +16,7 @@ const NOW = Date.parse('2026-12-04T12:00:00Z');
 function facts(change: Partial<DoctorFacts> = {}): DoctorFacts {
   return {
     now: NOW,
-    redisUrl: 'redis://redis:6379',
+    redisLocation: 'redis://redis:6379',
     redis: redis(),
     queues: [{ name: 'replies', workers: 2, backlog: 0, oldestWaitingAt: undefined }],
     postgres: { version: '15.4', versionNum: 150004, pending: [] },
@@ -27,7 +28,7 @@ function facts(change: Partial<DoctorFacts> = {}): DoctorFacts {
   };
 }
 
-function redis(change: Partial<RedisFacts> = {}): RedisFacts {
+function server(change: Partial<RedisFacts> = {}): RedisFacts {
   return {
     version: '7.2.4',
     maxmemoryPolicy: 'noeviction',
@@ -37,6 +38,11 @@ function redis(change: Partial<RedisFacts> = {}): RedisFacts {
     config: { save: '', appendfsync: 'always' },
     ...change,
   };
+}
+
+/** A single Redis (REDIS_URL). */
+function redis(change: Partial<RedisFacts> = {}): RedisServerFacts[] {
+  return [{ address: 'redis:6379', facts: server(change) }];
 }
 
 function check(all: DoctorCheck[], name: string): DoctorCheck {
@@ -204,6 +210,73 @@ describe('doctorChecks', () => {
     );
     expect(check(checks, 'jwt secret')).toMatchObject({ ok: false });
     expect(check(checks, 'mail secret')).toMatchObject({ ok: false });
+  });
+});
+
+describe('doctorChecks on Redis Cluster', () => {
+  const location = 'Redis Cluster a:7000,b:7000';
+  /** Three masters; `change` alters the third. */
+  function cluster(change: RedisServerFacts['facts'] = server()): Partial<DoctorFacts> {
+    return {
+      redisLocation: location,
+      redis: [
+        { address: 'a:7000', facts: server() },
+        { address: 'b:7000', facts: server() },
+        { address: 'c:7000', facts: change },
+      ],
+    };
+  }
+
+  it('prints each check once when every master passes it alike', () => {
+    const checks = doctorChecks(facts(cluster()));
+    expect(checks.filter((c) => c.name.startsWith('redis'))).toEqual([
+      { name: 'redis', ok: true, detail: `7.2.4 at ${location} (3 masters)` },
+      { name: 'redis maxmemory-policy', ok: true, detail: 'noeviction' },
+      { name: 'redis persistence', ok: true, detail: 'AOF on (appendfsync always)' },
+    ]);
+  });
+
+  it('names the masters whose answer differs, one line per answer', () => {
+    const checks = doctorChecks(
+      facts(
+        cluster(
+          server({ maxmemoryPolicy: 'allkeys-lru', config: { save: '', appendfsync: 'everysec' } }),
+        ),
+      ),
+    );
+    const policy = checks.filter((c) => c.name === 'redis maxmemory-policy');
+    expect(policy.map((c) => [c.ok, c.detail.split(':')[0]])).toEqual([
+      [true, 'a'],
+      [false, 'c'],
+    ]);
+    expect(policy[0]!.detail).toBe('a:7000, b:7000: noeviction');
+    expect(policy[1]!.detail).toMatch(/^c:7000: allkeys-lru: under memory pressure/);
+    expect(check(checks, 'redis fsync')).toMatchObject({
+      ok: true,
+      warning: true,
+      detail: expect.stringMatching(/^c:7000: appendfsync everysec: /) as unknown,
+    });
+  });
+
+  it('fails a master that does not answer, and still checks the others', () => {
+    const checks = doctorChecks(facts(cluster({ error: 'Connection is closed.' })));
+    expect(checks.filter((c) => c.name === 'redis')).toEqual([
+      expect.objectContaining({
+        ok: false,
+        detail: 'unreachable at c:7000: Connection is closed.',
+      }),
+      expect.objectContaining({ ok: true, detail: `7.2.4 at ${location} (3 masters)` }),
+    ]);
+    expect(check(checks, 'redis maxmemory-policy')).toMatchObject({
+      ok: true,
+      detail: 'a:7000, b:7000: noeviction',
+    });
+  });
+
+  it('fails a master older than 6.2, naming it', () => {
+    expect(
+      check(doctorChecks(facts(cluster(server({ version: '6.0.16' })))), 'redis'),
+    ).toMatchObject({ ok: false, detail: '6.0.16 at c:7000: BullMQ needs 6.2 or newer' });
   });
 });
 

@@ -33,12 +33,20 @@ export interface QueueFacts {
   oldestWaitingAt: number | undefined;
 }
 
+/** One Redis server as doctor read it: the Redis of REDIS_URL, or one master of a cluster. */
+export interface RedisServerFacts {
+  /** `host:port`. */
+  address: string;
+  facts: RedisFacts | { error: string };
+}
+
 /** Everything `doctor` reads before deciding; {@link doctorChecks} turns it into lines. */
 export interface DoctorFacts {
   now: number;
-  /** Where Redis was looked for, without credentials. */
-  redisUrl: string;
-  redis: RedisFacts | { error: string };
+  /** Where Redis was looked for, without credentials: the URL, or a cluster's seed nodes. */
+  redisLocation: string;
+  /** Every server read (one, or each master of a cluster), or why none could be. */
+  redis: RedisServerFacts[] | { error: string };
   queues: QueueFacts[] | { error: string };
   postgres: { version: string; versionNum: number; pending: string[] } | { error: string };
   /** SMTP_URL without credentials, and whether the server answered; undefined when unset. */
@@ -85,33 +93,99 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
   ];
 }
 
-function redisChecks({ redis, redisUrl }: DoctorFacts): DoctorCheck[] {
-  if ('error' in redis) {
-    return [
-      fail(
-        'redis',
-        `unreachable at ${redisUrl}: ${redis.error}`,
-        'start Redis, or set REDIS_URL to where it runs',
-      ),
-    ];
+/**
+ * The version line, then maxmemory-policy and persistence of every server. A cluster's masters
+ * are checked one by one (each holds its own slots and its own settings), and a check they all
+ * pass alike prints once; where they differ, each answer names its masters.
+ */
+function redisChecks({ redis, redisLocation }: DoctorFacts): DoctorCheck[] {
+  if ('error' in redis) return [unreachable(redisLocation, redis.error)];
+  const single = redis.length === 1;
+  const down: DoctorCheck[] = [];
+  const up: Array<{ address: string; facts: RedisFacts }> = [];
+  for (const { address, facts } of redis) {
+    if ('error' in facts) down.push(unreachable(single ? redisLocation : address, facts.error));
+    else up.push({ address, facts });
   }
-  const checks = [
-    atLeast(redis.version, REDIS_MIN)
-      ? pass('redis', `${redis.version} at ${redisUrl}`)
-      : fail(
-          'redis',
-          `${redis.version} at ${redisUrl}: BullMQ needs ${REDIS_MIN.join('.')} or newer`,
-          `upgrade Redis to ${REDIS_MIN.join('.')} or newer`,
-        ),
-    redis.maxmemoryPolicy === 'noeviction'
-      ? pass('redis maxmemory-policy', 'noeviction')
-      : fail(
-          'redis maxmemory-policy',
-          `${redis.maxmemoryPolicy}: under memory pressure Redis may evict job and lock keys, and BullMQ then loses or repeats jobs`,
-          'CONFIG SET maxmemory-policy noeviction, and write it into redis.conf',
-        ),
+  if (up.length === 0) return down;
+  const where = single ? redisLocation : `${redisLocation} (${redis.length} masters)`;
+  return [
+    ...down,
+    versionCheck(up, where),
+    ...mergeServerChecks(
+      up.map(({ address, facts }) => ({
+        address,
+        checks: [maxmemoryCheck(facts), ...persistenceChecks(facts)],
+      })),
+      redis.length,
+    ),
   ];
-  return [...checks, ...persistenceChecks(redis)];
+}
+
+function unreachable(where: string, error: string): DoctorCheck {
+  return fail(
+    'redis',
+    `unreachable at ${where}: ${error}`,
+    'start Redis, or set REDIS_URL (REDIS_CLUSTER_NODES for a cluster) to where it runs',
+  );
+}
+
+function versionCheck(
+  servers: ReadonlyArray<{ address: string; facts: RedisFacts }>,
+  where: string,
+): DoctorCheck {
+  const old = servers.filter((s) => !atLeast(s.facts.version, REDIS_MIN));
+  if (old.length === 0) {
+    const versions = [...new Set(servers.map((s) => s.facts.version))];
+    return pass('redis', `${versions.join(', ')} at ${where}`);
+  }
+  const oldWhere = servers.length === 1 ? where : old.map((s) => s.address).join(', ');
+  return fail(
+    'redis',
+    `${[...new Set(old.map((s) => s.facts.version))].join(', ')} at ${oldWhere}: BullMQ needs ${REDIS_MIN.join('.')} or newer`,
+    `upgrade Redis to ${REDIS_MIN.join('.')} or newer`,
+  );
+}
+
+function maxmemoryCheck(redis: RedisFacts): DoctorCheck {
+  return redis.maxmemoryPolicy === 'noeviction'
+    ? pass('redis maxmemory-policy', 'noeviction')
+    : fail(
+        'redis maxmemory-policy',
+        `${redis.maxmemoryPolicy}: under memory pressure Redis may evict job and lock keys, and BullMQ then loses or repeats jobs`,
+        'CONFIG SET maxmemory-policy noeviction, and write it into redis.conf',
+      );
+}
+
+/**
+ * One line per check name when all `total` servers gave the same answer; otherwise one line
+ * per distinct answer, its detail led by the servers that gave it (so a check only some gave,
+ * such as `redis fsync`, or one a down server could not give, names its servers too).
+ */
+function mergeServerChecks(
+  servers: ReadonlyArray<{ address: string; checks: DoctorCheck[] }>,
+  total: number,
+): DoctorCheck[] {
+  type Answer = { check: DoctorCheck; addresses: string[] };
+  const byName = new Map<string, Map<string, Answer>>();
+  for (const { address, checks } of servers) {
+    for (const check of checks) {
+      const answers = byName.get(check.name) ?? new Map<string, Answer>();
+      byName.set(check.name, answers);
+      const key = JSON.stringify(check);
+      const answer = answers.get(key) ?? { check, addresses: [] };
+      answers.set(key, answer);
+      answer.addresses.push(address);
+    }
+  }
+  return [...byName.values()].flatMap((answers) => {
+    const all = [...answers.values()];
+    if (all.length === 1 && all[0]!.addresses.length === total) return [all[0]!.check];
+    return all.map(({ check, addresses }) => ({
+      ...check,
+      detail: `${addresses.join(', ')}: ${check.detail}`,
+    }));
+  });
 }
 
 function persistenceChecks(redis: RedisFacts): DoctorCheck[] {

@@ -1,7 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '@ticketflow/config';
 import { createDb, pendingMigrations } from '@ticketflow/db';
-import { catalogQueues, createRedis, jobCatalog, openQueue, waitForRedis } from '@ticketflow/queue';
+import {
+  catalogQueues,
+  createRedis,
+  jobCatalog,
+  masterNodes,
+  openQueue,
+  waitForRedis,
+  type RedisClient,
+} from '@ticketflow/queue';
 import { verifySmtp } from '@ticketflow/worker';
 import { CliFailure } from '../runtime.ts';
 import {
@@ -12,7 +20,9 @@ import {
   type DoctorFacts,
   type QueueFacts,
   type RedisFacts,
+  type RedisServerFacts,
 } from './doctor-checks.ts';
+import { redisLocation } from './redis-location.ts';
 
 /** How long doctor waits for Redis to answer before calling it unreachable. */
 const REDIS_WAIT_MS = 5000;
@@ -30,7 +40,7 @@ export async function doctor(config: Config, options: { json: boolean }): Promis
   ]);
   const checks = doctorChecks({
     now: Date.now(),
-    redisUrl: withoutCredentials(config.redisUrl),
+    redisLocation: redisLocation(config),
     ...redisSide,
     postgres,
     smtp,
@@ -49,22 +59,36 @@ export async function doctor(config: Config, options: { json: boolean }): Promis
 }
 
 async function readRedisSide(config: Config): Promise<Pick<DoctorFacts, 'redis' | 'queues'>> {
-  const redis = createRedis(config.redisUrl, 'producer');
+  const redis = createRedis(config.redisUrl, 'producer', config.redisClusterNodes);
   try {
     if (!(await waitForRedis(redis, REDIS_WAIT_MS))) {
       const error = { error: `no answer within ${REDIS_WAIT_MS / 1000} s` };
       return { redis: error, queues: error };
     }
-    const [server, queues] = await Promise.all([
-      readRedis(redis),
+    const [servers, queues] = await Promise.all([
+      readServers(redis),
       readQueues(config, redis).catch((e: Error) => ({ error: e.message })),
     ]);
-    return { redis: server, queues };
+    return { redis: servers, queues };
   } catch (error) {
     return { redis: { error: (error as Error).message }, queues: { error: 'Redis failed' } };
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * INFO and CONFIG GET of each server: the one Redis, or every master of a cluster, since each
+ * master persists and evicts by its own settings (a replica's settings matter once it is
+ * promoted; run doctor again after a failover).
+ */
+function readServers(redis: RedisClient): Promise<RedisServerFacts[]> {
+  return Promise.all(
+    masterNodes(redis).map(async (server) => ({
+      address: `${server.options.host}:${server.options.port}`,
+      facts: await readRedis(server).catch((e: Error) => ({ error: e.message })),
+    })),
+  );
 }
 
 async function readRedis(redis: Redis): Promise<RedisFacts> {
@@ -93,7 +117,7 @@ async function configGet(redis: Redis, parameter: string): Promise<string> {
   return reply[1] ?? '';
 }
 
-async function readQueues(config: Config, redis: Redis): Promise<QueueFacts[]> {
+async function readQueues(config: Config, redis: RedisClient): Promise<QueueFacts[]> {
   return Promise.all(
     catalogQueues(jobCatalog(config)).map(async (definition) => {
       const queue = openQueue(definition, redis, config.queuePrefix);

@@ -48,7 +48,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     key && createTokenVerifier({ key, audience: config.jwt.audience, issuer: config.jwt.issuer });
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   const blobs = createPgBlobStore(db);
-  const producer = createRedis(config.redisUrl, 'producer');
+  const producer = createRedis(config.redisUrl, 'producer', config.redisClusterNodes);
   const connections = [producer];
   const closers: Array<() => Promise<unknown>> = [];
   const catalog = jobCatalog(config);
@@ -71,7 +71,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     let events: Promise<QueueEvents> | undefined;
     const queueEvents = () =>
       (events ??= (async () => {
-        const connection = createRedis(config.redisUrl, 'worker');
+        const connection = createRedis(config.redisUrl, 'worker', config.redisClusterNodes);
         connections.push(connection);
         const opened = openQueueEvents(catalog.replies, connection, config.queuePrefix);
         opened.on('error', (error) =>
@@ -128,7 +128,9 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     });
   }
 
-  const workerConnection = modes.worker ? createRedis(config.redisUrl, 'worker') : undefined;
+  const workerConnection = modes.worker
+    ? createRedis(config.redisUrl, 'worker', config.redisClusterNodes)
+    : undefined;
   if (workerConnection) connections.push(workerConnection);
   const workers = workerConnection
     ? startWorkers({
