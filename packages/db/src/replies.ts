@@ -155,7 +155,8 @@ function wellFormed(_key: string, value: unknown): unknown {
 
 /**
  * The group commit. `input` resolves each reply's ticket (by id or by number) and the address
- * its email goes to, as findTickets does (tickets.ts); a reply without a ticket is reported by
+ * its email goes to (WHMCS: the department for an end-user reply; for a staff reply the
+ * ticket's contact, else its client, else the ticket's own address); a reply without a ticket is reported by
  * `ticket_found` and stored nowhere. `stored` is the replies this statement inserted; the rest
  * hang from it. Tickets are locked in id order before they are updated, so concurrent batches
  * touching the same tickets queue instead of deadlocking. Per ticket the last reply of the

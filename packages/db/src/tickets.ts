@@ -12,13 +12,6 @@ export interface TicketSummary {
   departmentId: number;
   clientId: number | null;
   status: string;
-  /** Where end-user replies are notified. */
-  departmentEmail: string;
-  /**
-   * Where staff replies are notified (WHMCS): the ticket's contact, else its client, else the
-   * ticket's own address (guest tickets); null when none has one.
-   */
-  requesterEmail: string | null;
 }
 
 /** One indexed read by primary key or by the unique `tid`. */
@@ -50,7 +43,7 @@ export async function findStatusTitle(db: Db, name: string): Promise<string | un
 }
 
 /** The ticket fields get-ticket answers with (WHMCS GetTicket names are mapped by the caller). */
-export interface TicketDetail extends Omit<TicketSummary, 'departmentEmail' | 'requesterEmail'> {
+export interface TicketDetail extends TicketSummary {
   departmentName: string;
   contactId: number | null;
   name: string;
@@ -89,12 +82,8 @@ export async function getTicketDetail(db: Db, ref: TicketRef): Promise<TicketDet
 
 const FIND_TICKETS: PreparedStatement = {
   name: 'ticketflow_find_tickets',
-  text: `SELECT t.id, t.tid, t.department_id, t.client_id, t.status, d.email AS department_email,
-      COALESCE(NULLIF(co.email, ''), NULLIF(cl.email, ''), NULLIF(t.email, '')) AS requester_email
+  text: `SELECT t.id, t.tid, t.department_id, t.client_id, t.status
     FROM tickets t
-    JOIN departments d ON d.id = t.department_id
-    LEFT JOIN contacts co ON co.id = t.contact_id
-    LEFT JOIN clients cl ON cl.id = t.client_id
     WHERE t.id = ANY($1::int[]) OR t.tid = ANY($2::text[])`,
 };
 
@@ -111,8 +100,6 @@ export async function findTickets(
     department_id: number;
     client_id: number | null;
     status: string;
-    department_email: string;
-    requester_email: string | null;
   }>(db, FIND_TICKETS, [ids, nums]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const byNum = new Map(rows.map((r) => [r.tid, r]));
@@ -125,8 +112,6 @@ export async function findTickets(
         departmentId: row.department_id,
         clientId: row.client_id,
         status: row.status,
-        departmentEmail: row.department_email,
-        requesterEmail: row.requester_email,
       }
     );
   });
