@@ -29,7 +29,6 @@ export interface FaultDatabase {
   seed: DemoSeed;
   /** Tickets of the seeded client the load spreads its replies over. */
   ticketIds: number[];
-  webhookEndpointId: number;
   drop(): Promise<void>;
 }
 
@@ -67,7 +66,7 @@ export async function createFaultDatabase(options: {
         })),
       )
       .returning<{ id: number }[]>('id');
-    const webhookEndpointId = await addWebhookEndpoint(db, {
+    await addWebhookEndpoint(db, {
       ...options.webhook,
       events: ['ticket.reply.created'],
     });
@@ -78,7 +77,6 @@ export async function createFaultDatabase(options: {
       admin,
       seed,
       ticketIds: rows.map((r) => r.id),
-      webhookEndpointId,
       drop,
     };
   } catch (error) {

@@ -73,8 +73,9 @@ export async function readQueueCounts(queues: readonly Queue[]): Promise<QueueCo
 
 /**
  * Jobs BullMQ found stalled (their worker's lock lapsed: killed or frozen) and moved back to be
- * run again, per queue, since `sinceMs`, read from each queue's event stream (capped at 10 000
- * entries: enough for one phase).
+ * run again, per queue, since `sinceMs`, read from each queue's event stream. The stream is capped
+ * at about 10 000 entries, a few per job, so after a long phase this is a floor, for the record
+ * (phase 6 checks its frozen jobs one by one).
  */
 export async function countStalledJobs(
   redis: Redis,
@@ -111,7 +112,13 @@ export interface DeadLetterSummary {
   error: string;
 }
 
-/** Dead letters with an id above `afterId` (0: all). */
+/** The newest dead letter's id (0: none yet), to read a phase's own afterwards. */
+export async function lastDeadLetterId(db: Db): Promise<number> {
+  const [row] = await db('dead_letters').max<Array<{ max: number | null }>>('id as max');
+  return row?.max ?? 0;
+}
+
+/** Dead letters with an id above `afterId`. */
 export async function readDeadLetters(db: Db, afterId: number): Promise<DeadLetterSummary[]> {
   const rows = await db('dead_letters')
     .where('id', '>', afterId)

@@ -131,20 +131,31 @@ export const PHASES: readonly Phase[] = [
     recoveryEvidence: 'reply',
     async inflict(stack) {
       const { worker, held } = await freezeHoldingJobs(stack);
-      await sleep(FREEZE_MS);
-      // Past its lock, the frozen worker's jobs must have been found stalled and run again by
-      // the others before it wakes; whatever it finishes then is a duplicate the dedupe key (a
-      // reply) or the delivery record (a notification) stops, or a resend its id makes known.
-      const stalledCounts = await Promise.all(
-        held.map(async ({ queue, id }) => (await queue.getJob(id))?.stalledCounter ?? 0),
-      );
+      const frozenAt = Date.now();
+      // Past its lock, the frozen worker's jobs must be found stalled and handed to the others
+      // before it wakes; whatever it finishes then is a duplicate the dedupe key (a reply) or
+      // the delivery record (a notification) stops, or a resend its id makes known. Watched
+      // throughout: once run again, a job is soon trimmed from the completed set.
+      const handedOverAfter = new Map<string, number>();
+      while (Date.now() - frozenAt < FREEZE_MS) {
+        for (const { queue, id } of held) {
+          if (handedOverAfter.has(id)) continue;
+          const job = await queue.getJob(id);
+          if ((job?.stalledCounter ?? 0) > 0) handedOverAfter.set(id, Date.now() - frozenAt);
+        }
+        await sleep(1000);
+      }
       worker.thaw();
-      const names = held.map(({ id }) => id);
+      const handed = [...handedOverAfter].map(
+        ([id, ms]) => `${id} after ${Math.round(ms / 1000)} s`,
+      );
       return {
-        what: `${worker.name} frozen ${FREEZE_MS / 1000} s holding ${names.join(', ')}`,
-        problems: names
-          .filter((_, i) => stalledCounts[i] === 0)
-          .map((id) => `${id} stayed with the frozen worker past its lock`),
+        what:
+          `${worker.name} frozen ${FREEZE_MS / 1000} s holding ${held.length} jobs; ` +
+          `handed over: ${handed.join(', ') || 'none'}`,
+        problems: held
+          .filter(({ id }) => !handedOverAfter.has(id))
+          .map(({ id }) => `${id} stayed with the frozen worker past its lock`),
       };
     },
   },

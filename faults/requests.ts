@@ -1,5 +1,5 @@
 /** Every encoding a client sends a reply in (README "Bodies"). */
-export const ENCODINGS = ['urlencoded', 'multipart', 'multipart-file', 'json'] as const;
+const ENCODINGS = ['urlencoded', 'multipart', 'multipart-file', 'json'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
 /** One logical request of the load: what it sends and what the API must answer. */
@@ -26,7 +26,7 @@ export function planRequest(
   n: number,
   ticketIds: readonly number[],
 ): PlannedRequest {
-  const marker = `faults:${run}:p${phase}:${String(n).padStart(5, '0')}`;
+  const marker = `${phaseMarkerPrefix(run, phase)}${String(n).padStart(5, '0')}`;
   return {
     marker,
     idempotencyKey: marker,
@@ -36,7 +36,7 @@ export function planRequest(
   };
 }
 
-/** The `message` prefix of every stored row of a phase (a LIKE pattern's literal part). */
+/** What every message of a phase starts with, and what its stored rows are found by. */
 export function phaseMarkerPrefix(run: string, phase: number): string {
   return `faults:${run}:p${phase}:`;
 }

@@ -48,12 +48,9 @@ function retryCause(attempt: Attempt): RetryCause | undefined {
 }
 
 /** Retry-After in delay-seconds or as an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(
-  header: string | null | undefined,
-  now = Date.now(),
-): number | undefined {
+function retryAfterMs(header: string | null | undefined): number | undefined {
   if (!header) return undefined;
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
   const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

@@ -4,6 +4,7 @@ import { startLoad, type RequestRecord } from './load.ts';
 import {
   countOwedNotifications,
   countStalledJobs,
+  lastDeadLetterId,
   readDeadLetters,
   readDeliveries,
   readPersisted,
@@ -49,7 +50,7 @@ export async function runPhase(
   progress: (line: string) => void,
 ): Promise<PhaseResult> {
   const began = Date.now();
-  const lastDeadLetter = (await readDeadLetters(stack.database.db, 0)).at(-1)?.id ?? 0;
+  const lastDeadLetter = await lastDeadLetterId(stack.database.db);
   const load = startLoad({
     url: stack.url,
     token: stack.token,

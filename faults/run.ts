@@ -1,7 +1,7 @@
-// `npm run test:faults [-- --only 1,4] [--fuzz-runs N] [--keep-logs]`: issue 13's "Faults, under load". Real
-// processes on a Redis and a database of the run's own, a fault per phase under a steady load,
-// the invariants checked after each; then the long fuzz of the HTTP surface. Exit 1 when
-// anything fails. Progress on stderr, the table on stdout, the rows in faults-results/.
+// `npm run test:faults [-- --only 1,4] [--fuzz-runs N] [--keep-logs]`: issue 13's "Faults, under
+// load". Real processes on a Redis and a database of the run's own, a fault per phase under a
+// steady load, the invariants checked after each; then the long fuzz of the HTTP surface. Exit 1
+// when anything fails. Progress on stderr, the table on stdout, the rows in faults-results/.
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -10,9 +10,7 @@ const TICKETFLOW_BIN = join(ROOT, 'apps/cli/bin/ticketflow.mjs');
 /** One `ticketflow serve --ingress|--worker` child: the real product, as deployed. */
 export interface ServeProcess {
   name: string;
-  pid: number;
   url: string;
-  logPath: string;
   /** When it was started (ms since the epoch). */
   startedAt: number;
   /** False once it has exited. */
@@ -84,9 +82,7 @@ export async function startServe(options: {
   }
   return {
     name: options.name,
-    pid: child.pid!,
     url,
-    logPath,
     startedAt,
     running,
     freeze: () => child.kill('SIGSTOP'),

@@ -12,7 +12,7 @@ export const SETTINGS = {
    * four give a kill each second a target most seconds.
    */
   workers: 4,
-  /** Load before the fault begins, and after it ends (so "seconds to recover" has replies). */
+  /** Load before the fault begins, and at least this long after it ends (something to recover). */
   leadMs: 2_000,
   tailMs: 6_000,
   /** A logical request retries network errors, 503, 409 and 429 for this long, then gives up. */
@@ -39,7 +39,7 @@ export const SETTINGS = {
 
 /**
  * Product settings that differ from the defaults, most to keep a phase within the run's time:
- * the short backoffs and webhook schedule let retries finish within a phase, the outbox sweep
+ * the short email backoff and webhook schedule let retries finish within a phase, the outbox sweep
  * re-enqueues what a killed worker committed but never dispatched. Rate limits are raised: the
  * load is one client on a few tickets, and a 429 would only measure the limiter. Locks and
  * stalled checks keep their defaults: phases 1 and 6 test them as shipped.

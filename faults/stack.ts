@@ -40,7 +40,7 @@ export interface FaultStack {
   workers(): ServeProcess[];
   /** SIGKILLs the ingress and starts it again on the same port; resolves once it is ready. */
   crashIngress(): Promise<void>;
-  /** SIGKILLs the worker in `slot` and starts another there; `replaced` resolves once it is ready. */
+  /** SIGKILLs the worker in `slot` and starts another there; `replaced`: once that one is ready. */
   crashWorker(slot: number): Promise<{ replaced: Promise<void> }>;
   /** Every queue of the job catalog, read through the run's own connection (`observer`). */
   queues: Queue[];

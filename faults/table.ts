@@ -17,7 +17,7 @@ const COLUMNS: Array<[string, (row: PhaseRow) => string]> = [
   ],
 ];
 
-/** The rows as a Markdown table, padded to line up in a terminal (and pasted as is in the README). */
+/** The rows as a Markdown table, padded to line up in a terminal (the README has it as is). */
 export function formatTable(rows: readonly PhaseRow[]): string {
   const cells = [COLUMNS.map(([title]) => title), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))];
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));

@@ -34,7 +34,7 @@ export interface TallyInput {
    */
   recoveryEvidence: 'reply' | 'webhook';
   faultEndedAt: number;
-  /** When each worker process was first seen to complete a reply job after the fault; null: never. */
+  /** When each worker was first seen completing a reply job after the fault; null: never. */
   workersConsumedAt: Readonly<Record<string, number | null>>;
   webhookArrivals: readonly number[];
   /** Whether a process was taken away between a send and its record (a kill, a freeze). */
@@ -83,16 +83,17 @@ export function tallyPhase(input: TallyInput): { row: PhaseRow; violations: stri
     'invalid but answered 200',
   );
 
+  // Receipts per id (what receivers dedupe by), and which reply's email and webhook arrived.
   const replyUids = new Set(input.persisted.map((r) => r.replyUid));
-  const receipts = new Map<string, { channel: string; replyUid: string; count: number }>();
+  const receipts = new Map<string, number>();
+  const covered = new Set<string>();
   for (const d of input.deliveries) {
     if (!replyUids.has(d.replyUid)) continue;
-    const seen = receipts.get(d.id);
-    if (seen) seen.count += 1;
-    else receipts.set(d.id, { channel: d.channel, replyUid: d.replyUid, count: 1 });
+    receipts.set(d.id, (receipts.get(d.id) ?? 0) + 1);
+    covered.add(`${d.replyUid} ${d.channel}`);
   }
-  const duplicateDeliveries = [...receipts.values()].reduce((n, r) => n + r.count - 1, 0);
-  const missing = replyUids.size * NOTIFICATIONS_PER_REPLY - receipts.size;
+  const duplicateDeliveries = [...receipts.values()].reduce((n, count) => n + count - 1, 0);
+  const missing = replyUids.size * NOTIFICATIONS_PER_REPLY - covered.size;
   if (missing > 0) violations.push(`${missing} notifications never delivered`);
   if (duplicateDeliveries > 0 && !input.allowsDuplicateDeliveries) {
     violations.push(
