@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@ticketflow/testing/peers';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TICKETFLOW_BIN = join(ROOT, 'apps/cli/bin/ticketflow.mjs');
@@ -128,12 +128,3 @@ export function tail(path: string, lines = 20): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A port nothing listens on now (the OS picks it; the child binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

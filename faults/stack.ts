@@ -8,6 +8,7 @@ import { parseConfig } from '@ticketflow/config';
 import { signToken, type Role } from '@ticketflow/ingress';
 import { catalogQueues, createRedis, jobCatalog, openQueue } from '@ticketflow/queue';
 import {
+  freePort,
   startRedisServer,
   startSmtpPeer,
   startWebhookReceiver,
@@ -18,7 +19,7 @@ import {
 import { newWebhookSecret } from '@ticketflow/worker';
 import { onCleanup } from './cleanup.ts';
 import { createFaultDatabase, type FaultDatabase } from './database.ts';
-import { freePort, startServe, type ServeProcess } from './serve-process.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
 import { STACK_ENV } from './settings.ts';
 
 /** Everything one run of `npm run test:faults` owns, and the means to break it. */

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '@ticketflow/db';
 import { adminDatabaseUrl } from '@ticketflow/testing';
-import { freePort } from './free-port.ts';
+import { freePort } from '@ticketflow/testing/peers';
 import { startStack, type TestStack } from './stack.ts';
 import { countJobs, countReplies } from './stack-counts.ts';
 

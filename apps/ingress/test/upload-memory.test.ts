@@ -8,8 +8,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '@ticketflow/queue';
 import { redisUrl } from '@ticketflow/testing';
+import { freePort } from '@ticketflow/testing/peers';
 import { signToken } from '../src/index.ts';
-import { freePort } from './free-port.ts';
 import { createTestStores, type TestStores } from './stack.ts';
 
 const KiB = 1024;

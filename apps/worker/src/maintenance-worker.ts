@@ -39,6 +39,8 @@ export interface MaintenanceWorkerOptions {
   dispatch: (notifications: readonly OutboxRef[]) => Promise<void>;
   logger: Logger;
   hitFault: HitFault;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
   watchdog?: QueueWorkerOptions['watchdog'];
   metrics?: WorkerMetrics;
 }

@@ -28,6 +28,8 @@ export interface NotificationWorkerOptions extends NotificationProcessorDeps {
   webhookScheduleMs: readonly number[];
   logger: Logger;
   hitFault: HitFault;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
   watchdog?: QueueWorkerOptions['watchdog'];
   metrics?: WorkerMetrics;
 }

@@ -2,14 +2,13 @@ import { DelayedError, type Job } from 'bullmq';
 import { randomInt } from 'node:crypto';
 import { notificationMessageId, readNotificationJob, ticketThreadId } from '@ticketflow/contract';
 import {
-  loadDelivery,
-  markDelivered,
+  createDeliveryStore,
   noteEndpointFailure,
   recordWebhookAttempt,
-  recordWebhookDelivered,
   setWebhookEndpointEnabled,
   type Db,
   type Delivery,
+  type DeliveryStore,
 } from '@ticketflow/db';
 import { FinalJobError } from '@ticketflow/queue';
 import { describeSmtpFailure, isPermanentSmtpFailure } from './email/classify-smtp-error.ts';
@@ -64,6 +63,7 @@ export class RetryLaterError extends Error {
  * record-after-send.ts).
  */
 export function createNotificationProcessor(deps: NotificationProcessorDeps) {
+  const store = createDeliveryStore(deps.db);
   return async function processNotification(job: Job, token?: string): Promise<NotificationResult> {
     const data = readNotificationJob(job.data);
     if (!data) throw new FinalJobError('invalid_job', 'invalid notification job');
@@ -72,16 +72,16 @@ export function createNotificationProcessor(deps: NotificationProcessorDeps) {
     let slot =
       data.endpointId === undefined ? undefined : await takeSlot(deps, data.endpointId, job, token);
     try {
-      const delivery = await loadDelivery(deps.db, data.outboxId);
+      const delivery = await store.load(data.outboxId);
       if (!delivery) return { outboxId: data.outboxId, outcome: 'gone' };
       if (delivery.deliveredAt) return { outboxId: data.outboxId, outcome: 'duplicate' };
       let result: NotificationResult;
       if (delivery.channel === 'email') {
-        result = await sendEmail(deps, delivery);
+        result = await sendEmail(deps, store, delivery);
       } else {
         // A job enqueued before jobs named their endpoint takes its place only now.
         slot ??= await takeSlot(deps, delivery.endpoint?.id, job, token);
-        result = await sendWebhook(deps, delivery, slot);
+        result = await sendWebhook(deps, store, delivery, slot);
       }
       const requestId = delivery.reply?.requestId;
       return requestId ? { ...result, requestId } : result;
@@ -125,6 +125,7 @@ async function takeSlot(
 
 async function sendEmail(
   deps: NotificationProcessorDeps,
+  store: DeliveryStore,
   d: Delivery,
 ): Promise<NotificationResult> {
   const { reply, ticket } = d;
@@ -172,7 +173,9 @@ async function sendEmail(
     if (isPermanentSmtpFailure(error)) throw new FinalJobError('delivery_refused', reason);
     throw new RetryLaterError(reason);
   }
-  const recorded = await recordAfterSend(() => markDelivered(deps.db, d.outboxId, sent.detail));
+  const recorded = await recordAfterSend(() =>
+    store.record({ outboxId: d.outboxId, detail: sent.detail }),
+  );
   return {
     outboxId: d.outboxId,
     outcome: recorded ? 'delivered' : 'duplicate',
@@ -182,6 +185,7 @@ async function sendEmail(
 
 async function sendWebhook(
   deps: NotificationProcessorDeps,
+  store: DeliveryStore,
   d: Delivery,
   slot: Slot,
 ): Promise<NotificationResult> {
@@ -211,7 +215,6 @@ async function sendWebhook(
   const verdict = classifyWebhookAttempt(attempt);
   deps.metrics?.webhookAttempt(verdict.kind);
   const record = {
-    outboxId: d.outboxId,
     endpointId: endpoint.id,
     webhookId: id,
     httpStatus: attempt.status ?? null,
@@ -220,10 +223,12 @@ async function sendWebhook(
   };
   if (verdict.kind === 'delivered') {
     const detail = `HTTP ${attempt.status}`;
-    const first = await recordAfterSend(() => recordWebhookDelivered(deps.db, record, detail));
+    const first = await recordAfterSend(() =>
+      store.record({ outboxId: d.outboxId, detail, attempt: record }),
+    );
     return { outboxId: d.outboxId, outcome: first ? 'delivered' : 'duplicate', detail };
   }
-  await recordWebhookAttempt(deps.db, record);
+  await recordWebhookAttempt(deps.db, { outboxId: d.outboxId, ...record });
   switch (verdict.kind) {
     case 'gone':
       await setWebhookEndpointEnabled(deps.db, endpoint.id, false, verdict.reason);

@@ -48,6 +48,11 @@ export function startWorkers(options: {
     connection: options.observer,
   };
   const prefix = config.queuePrefix;
+  // Every queue's jobs: how long a job stays its worker's, and how often abandoned ones are found.
+  const locks = {
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+  };
   const notifications = openQueue(catalog.notifications, connection, prefix);
   notifications.on('error', (error) =>
     logger.warn({ err: error.message }, 'notifications queue: Redis error'),
@@ -73,8 +78,7 @@ export function startWorkers(options: {
       connection,
       prefix,
       concurrency: config.worker.concurrency,
-      lockDurationMs: config.worker.lockDurationMs,
-      stalledIntervalMs: config.worker.stalledIntervalMs,
+      ...locks,
       logger,
       hitFault,
       watchdog,
@@ -91,6 +95,7 @@ export function startWorkers(options: {
       connection,
       prefix,
       concurrency: config.notifyConcurrency,
+      ...locks,
       webhookScheduleMs: config.webhooks.scheduleMs,
       logger,
       hitFault,
@@ -106,6 +111,7 @@ export function startWorkers(options: {
       blobGraceMs: config.blobSweep.graceHours * 3_600_000,
       blobSweepEveryMs: config.blobSweep.everyMinutes * 60_000,
       outboxSweepMs: config.outboxSweepMs,
+      ...locks,
       dispatch,
       logger,
       hitFault,

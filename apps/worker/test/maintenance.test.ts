@@ -16,7 +16,7 @@ import { createNotificationDispatcher } from '../src/dispatch-notifications.ts';
 import { faultPoints } from '../src/fault-points.ts';
 import { startMaintenanceWorker } from '../src/maintenance-worker.ts';
 import type { QueueWorker } from '../src/start-queue-worker.ts';
-import { CATALOG, until, useTestStores } from './worker-fixture.ts';
+import { CATALOG, LOCK_MS, STALLED_MS, until, useTestStores } from './worker-fixture.ts';
 
 /** Short, so a sweep runs within a second instead of the production hour. */
 const EVERY_MS = 500;
@@ -124,6 +124,8 @@ describe('the maintenance worker', () => {
       dispatch: createNotificationDispatcher(notifications, CATALOG.notifications, stores.db),
       logger,
       hitFault: faultPoints([]),
+      lockDurationMs: LOCK_MS,
+      stalledIntervalMs: STALLED_MS,
     };
     workers.push(startMaintenanceWorker(options), startMaintenanceWorker(options));
     for (const { worker } of workers) {

@@ -33,14 +33,17 @@ export {
   type StoredDeadLetter,
 } from './dead-letters.ts';
 export {
-  loadDelivery,
+  createDeliveryStore,
+  loadDeliveries,
+  recordDeliveries,
   markDispatched,
   findUndispatched,
-  markDelivered,
   markDeliveryFailed,
   reopenDelivery,
   insertTestEvent,
   type Delivery,
+  type DeliveryRecord,
+  type DeliveryStore,
   type NotifiedReply,
 } from './outbox.ts';
 export {
@@ -51,7 +54,6 @@ export {
   setWebhookEndpointEnabled,
   noteEndpointFailure,
   recordWebhookAttempt,
-  recordWebhookDelivered,
   listWebhookAttempts,
   type WebhookEndpoint,
 } from './webhook-endpoints.ts';

@@ -1,7 +1,9 @@
 import type { Db } from './connect.ts';
+import { allOk, batchCalls } from '@ticketflow/batch';
 import { queryPrepared, type PreparedStatement } from './prepared.ts';
 import { attachmentFacts, type AttachmentFacts } from './reply-attachments.ts';
 import type { OutboxRef } from './replies.ts';
+import type { WebhookAttemptRecord } from './webhook-endpoints.ts';
 
 /** The reply a notification tells of, as email and webhook bodies need it. */
 export interface NotifiedReply {
@@ -51,13 +53,14 @@ export interface Delivery {
 }
 
 /**
- * One outbox row with all its delivery reads: the reply, its author and attachments, the
+ * Outbox rows with all their delivery reads: the reply, its author and attachments, the
  * ticket, the endpoint, and for email the reply uid of the ticket's previous email notification
  * (mail clients thread the new one under it; the index `outbox_ticket_email_order` finds it in
- * one step however long the ticket). Every delivery runs it, so it is one prepared statement.
+ * one step however long the ticket). Every delivery runs it, so it is one prepared statement,
+ * and concurrent deliveries share it (createDeliveryStore).
  */
-const LOAD_DELIVERY: PreparedStatement = {
-  name: 'tf_load_delivery',
+const LOAD_DELIVERIES: PreparedStatement = {
+  name: 'tf_load_deliveries',
   text: `
     SELECT o.id, o.channel, o.event, o.created_at, o.delivered_at, o.failed_at, o.recipient,
            o.status_before, o.status_after, o.reply_id,
@@ -86,13 +89,20 @@ const LOAD_DELIVERY: PreparedStatement = {
       LEFT JOIN clients cl ON cl.id = r.client_id
       LEFT JOIN contacts co ON co.id = r.contact_id
       LEFT JOIN webhook_endpoints e ON e.id = o.endpoint_id
-     WHERE o.id = $1`,
+     WHERE o.id = ANY($1::uuid[])`,
 };
 
-/** Reads an outbox row with its reply, ticket and endpoint; undefined once it is gone. */
-export async function loadDelivery(db: Db, outboxId: string): Promise<Delivery | undefined> {
-  const [row] = await queryPrepared<DeliveryRow>(db, LOAD_DELIVERY, [outboxId]);
-  if (!row) return undefined;
+/** Reads outbox rows with their replies, tickets and endpoints, in the order asked; undefined for a row gone. */
+export async function loadDeliveries(
+  db: Db,
+  outboxIds: readonly string[],
+): Promise<Array<Delivery | undefined>> {
+  const rows = await queryPrepared<DeliveryRow>(db, LOAD_DELIVERIES, [outboxIds]);
+  const byId = new Map(rows.map((row) => [row.id, deliveryOf(row)]));
+  return outboxIds.map((id) => byId.get(id));
+}
+
+function deliveryOf(row: DeliveryRow): Delivery {
   const reply =
     row.reply_id !== null && row.reply_uid !== null
       ? {
@@ -168,19 +178,81 @@ export async function findUndispatched(
   return rows.map((r) => ({ outboxId: r.id, channel: r.channel, endpointId: r.endpoint_id }));
 }
 
-const MARK_DELIVERED: PreparedStatement = {
-  name: 'tf_mark_delivered',
-  text: `UPDATE outbox SET delivered_at = now(), failed_at = NULL, detail = $2
-          WHERE id = $1 AND delivered_at IS NULL
-         RETURNING id`,
+/** What a sent notification records: its outcome, and for a webhook the attempt that did it. */
+export interface DeliveryRecord {
+  outboxId: string;
+  /** SMTP response line, `.eml` path or `HTTP 200`. */
+  detail: string;
+  attempt?: Omit<WebhookAttemptRecord, 'outboxId'>;
+}
+
+/**
+ * Records sent notifications in one statement: each webhook's attempt, its endpoint's failure
+ * streak ended, and every row delivered (where it was not yet). Returns the rows it marked.
+ */
+const RECORD_DELIVERIES: PreparedStatement = {
+  name: 'tf_record_deliveries',
+  text: `
+    WITH input AS (
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::int[],
+                           $7::text[])
+        AS i(outbox_id, detail, endpoint_id, webhook_id, http_status, duration_ms, error)
+    ), attempts AS (
+      INSERT INTO webhook_attempts
+        (outbox_id, endpoint_id, webhook_id, http_status, duration_ms, error)
+      SELECT outbox_id, endpoint_id, webhook_id, http_status, duration_ms, error
+        FROM input WHERE endpoint_id IS NOT NULL
+    ), healed AS (
+      UPDATE webhook_endpoints e SET failing_since = NULL
+        FROM input
+       WHERE e.id = input.endpoint_id AND e.failing_since IS NOT NULL
+    )
+    UPDATE outbox o SET delivered_at = now(), failed_at = NULL, detail = input.detail
+      FROM input
+     WHERE o.id = input.outbox_id AND o.delivered_at IS NULL
+    RETURNING o.id`,
 };
 
 /**
- * Records the delivery under the outbox id. False when it was already recorded: the caller is a
- * duplicate job and must not count (or send) it again.
+ * Records sent notifications under their outbox ids. Per record, false when the delivery was
+ * already recorded (the attempt is recorded either way): the caller is a duplicate job and must
+ * not count it again. Of two records of one row in the same call, the first is the delivery.
  */
-export async function markDelivered(db: Db, outboxId: string, detail: string): Promise<boolean> {
-  return (await queryPrepared(db, MARK_DELIVERED, [outboxId, detail])).length > 0;
+export async function recordDeliveries(
+  db: Db,
+  records: readonly DeliveryRecord[],
+): Promise<boolean[]> {
+  const rows = await queryPrepared<{ id: string }>(db, RECORD_DELIVERIES, [
+    records.map((r) => r.outboxId),
+    records.map((r) => r.detail),
+    records.map((r) => r.attempt?.endpointId ?? null),
+    records.map((r) => r.attempt?.webhookId ?? null),
+    records.map((r) => r.attempt?.httpStatus ?? null),
+    records.map((r) => r.attempt?.durationMs ?? null),
+    records.map((r) => r.attempt?.error ?? null),
+  ]);
+  const marked = new Set(rows.map((row) => row.id));
+  return records.map((r) => marked.delete(r.outboxId));
+}
+
+/** The reads and records of deliveries, with concurrent calls sharing one statement each. */
+export interface DeliveryStore {
+  load(outboxId: string): Promise<Delivery | undefined>;
+  record(record: DeliveryRecord): Promise<boolean>;
+}
+
+/**
+ * loadDeliveries and recordDeliveries for a busy worker: the deliveries running at once share
+ * one read and one commit (a group commit, as replies have), so a delivery costs PostgreSQL a
+ * share of two statements instead of two of its own.
+ */
+export function createDeliveryStore(db: Db): DeliveryStore {
+  return {
+    load: batchCalls(async (ids: string[]) => allOk(await loadDeliveries(db, ids))),
+    record: batchCalls(async (records: DeliveryRecord[]) =>
+      allOk(await recordDeliveries(db, records)),
+    ),
+  };
 }
 
 /** Records the final failure of a row's delivery (its job is dead-lettered). */

@@ -1,5 +1,4 @@
 import type { Db } from './connect.ts';
-import { queryPrepared, type PreparedStatement } from './prepared.ts';
 
 export interface WebhookEndpoint {
   id: number;
@@ -91,47 +90,6 @@ export async function recordWebhookAttempt(db: Db, attempt: WebhookAttemptRecord
     duration_ms: attempt.durationMs,
     error: attempt.error,
   });
-}
-
-/**
- * A delivered attempt's three writes in one statement, one round trip: the attempt, the
- * endpoint's failure streak ended, the outbox row delivered. Every webhook delivery runs it.
- */
-const RECORD_WEBHOOK_DELIVERED: PreparedStatement = {
-  name: 'tf_record_webhook_delivered',
-  text: `
-    WITH attempt AS (
-      INSERT INTO webhook_attempts
-        (outbox_id, endpoint_id, webhook_id, http_status, duration_ms, error)
-      VALUES ($1, $2, $3, $4, $5, $7)
-    ), healed AS (
-      UPDATE webhook_endpoints SET failing_since = NULL
-       WHERE id = $2 AND failing_since IS NOT NULL
-    )
-    UPDATE outbox SET delivered_at = now(), failed_at = NULL, detail = $6
-     WHERE id = $1 AND delivered_at IS NULL
-    RETURNING id`,
-};
-
-/**
- * Records a delivered attempt and the delivery under the outbox id. False when the delivery was
- * already recorded (the attempt is recorded either way): the caller is a duplicate job.
- */
-export async function recordWebhookDelivered(
-  db: Db,
-  attempt: WebhookAttemptRecord,
-  detail: string,
-): Promise<boolean> {
-  const rows = await queryPrepared(db, RECORD_WEBHOOK_DELIVERED, [
-    attempt.outboxId,
-    attempt.endpointId,
-    attempt.webhookId,
-    attempt.httpStatus,
-    attempt.durationMs,
-    detail,
-    attempt.error,
-  ]);
-  return rows.length > 0;
 }
 
 /** An endpoint's recent attempts, newest first. */

@@ -11,3 +11,4 @@ export { startRedisServer, type RedisServer } from './redis-server.ts';
 export { startRedisCluster, type RedisCluster } from './redis-cluster.ts';
 export { replyJob } from './reply-job.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { freePort } from './free-port.ts';

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, startRedisServer, type RedisServer } from './redis-server.ts';
+import { freePort } from './free-port.ts';
+import { startRedisServer, type RedisServer } from './redis-server.ts';
 import { until } from './until.ts';
 
 /** A Redis Cluster of the test's own: masters only, each a `redis-server` child. */
