@@ -407,9 +407,12 @@ describe('email failures', () => {
         .first<{ id: string; detail: string } | undefined>('outbox.id', 'outbox.detail'),
     );
     expect(row.detail).toMatch(/550/);
-    const letter = await db('dead_letters')
-      .whereRaw("payload->>'outboxId' = ?", [row.id])
-      .first<{ reason: string; attempts: number }>('reason', 'attempts');
+    // The row is marked failed just before the dead letter is written (onFinalFailure first).
+    const letter = await until('the dead letter', () =>
+      db('dead_letters')
+        .whereRaw("payload->>'outboxId' = ?", [row.id])
+        .first<{ reason: string; attempts: number } | undefined>('reason', 'attempts'),
+    );
     expect(letter).toEqual({ reason: 'delivery_refused', attempts: 1 });
     expect(mailsOf(replyid)).toEqual([]);
   });
