@@ -1,4 +1,4 @@
-import { allOk, batchCalls, type Settled } from '@ticketflow/batch';
+import { batchCalls, eachOnFailure } from '@ticketflow/batch';
 import {
   insertReplies,
   insertReply,
@@ -25,23 +25,10 @@ type CommitResult = StoreResult | undefined;
  */
 export function createReplyCommitter(db: Db): (reply: NewReply) => Promise<CommitResult> {
   return batchCalls(
-    async (replies: NewReply[]): Promise<Settled<CommitResult>[]> => {
-      if (replies.length > 1) {
-        try {
-          return allOk(await insertReplies(db, replies));
-        } catch {
-          // Fall through: find the row that failed by storing each on its own.
-        }
-      }
-      return Promise.all(
-        replies.map((reply) =>
-          insertReply(db, reply).then(
-            (value): Settled<CommitResult> => ({ ok: true, value }),
-            (error: unknown): Settled<CommitResult> => ({ ok: false, error }),
-          ),
-        ),
-      );
-    },
+    eachOnFailure<NewReply, CommitResult>(
+      (replies) => insertReplies(db, replies),
+      (reply) => insertReply(db, reply),
+    ),
     { maxBatch: 64, maxInFlight: 1 },
   );
 }

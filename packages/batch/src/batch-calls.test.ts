@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allOk, batchCalls, type Settled } from './batch-calls.ts';
+import { allOk, batchCalls, eachOnFailure, type Settled } from './batch-calls.ts';
 
 /** A run function that records each batch it was given and answers after `delayMs`. */
 function recorder<I, O>(answer: (input: I) => Settled<O>, delayMs = 5) {
@@ -61,5 +61,31 @@ describe('batchCalls', () => {
     const call = batchCalls((inputs: number[]) => Promise.resolve(allOk(inputs.slice(1))));
     const results = await Promise.allSettled([1, 2].map(call));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+  });
+});
+
+describe('eachOnFailure', () => {
+  it('runs the batch as one, and only when that throws runs each input on its own', async () => {
+    const calls: string[] = [];
+    const run = eachOnFailure(
+      (inputs: number[]) => {
+        calls.push(`all ${inputs.join(',')}`);
+        return inputs.includes(13)
+          ? Promise.reject(new Error('refused'))
+          : Promise.resolve(inputs.map((n) => n * 2));
+      },
+      (input: number) => {
+        calls.push(`one ${input}`);
+        return input === 13 ? Promise.reject(new Error('13 refused')) : Promise.resolve(input * 2);
+      },
+    );
+    expect(await run([1, 2])).toEqual([
+      { ok: true, value: 2 },
+      { ok: true, value: 4 },
+    ]);
+    const mixed = await run([1, 13, 3]);
+    expect(mixed.map((s) => s.ok)).toEqual([true, false, true]);
+    expect(mixed[2]).toEqual({ ok: true, value: 6 });
+    expect(calls).toEqual(['all 1,2', 'all 1,13,3', 'one 1', 'one 13', 'one 3']);
   });
 });

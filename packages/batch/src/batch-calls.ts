@@ -65,3 +65,31 @@ export function batchCalls<I, O>(
 export function allOk<T>(values: readonly T[]): Settled<T>[] {
   return values.map((value) => ({ ok: true, value }));
 }
+
+/**
+ * A batch run that isolates failures: `all` stores every input in one statement; when it throws,
+ * each input is run alone by `one`, so one bad input (a row a constraint refuses) fails only its
+ * own call instead of every call that happened to share its batch.
+ */
+export function eachOnFailure<I, O>(
+  all: (inputs: I[]) => Promise<O[]>,
+  one: (input: I) => Promise<O>,
+): (inputs: I[]) => Promise<Settled<O>[]> {
+  return async (inputs) => {
+    if (inputs.length > 1) {
+      try {
+        return allOk(await all(inputs));
+      } catch {
+        // Fall through: find the input that failed by running each on its own.
+      }
+    }
+    return Promise.all(
+      inputs.map((input) =>
+        one(input).then(
+          (value): Settled<O> => ({ ok: true, value }),
+          (error: unknown): Settled<O> => ({ ok: false, error }),
+        ),
+      ),
+    );
+  };
+}

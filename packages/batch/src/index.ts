@@ -1,1 +1,1 @@
-export { batchCalls, allOk, type Settled } from './batch-calls.ts';
+export { batchCalls, allOk, eachOnFailure, type Settled } from './batch-calls.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
-import { loadDeliveries, recordDeliveries } from './outbox.ts';
+import { createDeliveryStore, loadDeliveries, recordDeliveries } from './outbox.ts';
 import { seedDemo, type DemoSeed } from './seed-demo.ts';
 import { addWebhookEndpoint } from './webhook-endpoints.ts';
 
@@ -85,5 +85,23 @@ describe('recordDeliveries', () => {
       .where({ id: endpointId })
       .first<{ failing_since: Date | null }>('failing_since');
     expect(endpoint.failing_since).toBeNull();
+  });
+});
+
+describe('createDeliveryStore', () => {
+  it('fails only the record a constraint refuses, not the ones that shared its statement', async () => {
+    const [webhook, email] = [await outboxRow('webhook'), await outboxRow('email')];
+    const store = createDeliveryStore(database.db);
+    // Made in the same tick, so they go in one statement; the endpoint of the first is gone.
+    const [refused, recorded] = await Promise.allSettled([
+      store.record({
+        outboxId: webhook,
+        detail: 'HTTP 200',
+        attempt: { ...attempt('msg_gone'), endpointId: 2_000_000_000 },
+      }),
+      store.record({ outboxId: email, detail: '250 queued' }),
+    ]);
+    expect(refused.status).toBe('rejected');
+    expect(recorded).toEqual({ status: 'fulfilled', value: true });
   });
 });

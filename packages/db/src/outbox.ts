@@ -1,5 +1,5 @@
 import type { Db } from './connect.ts';
-import { allOk, batchCalls } from '@ticketflow/batch';
+import { allOk, batchCalls, eachOnFailure } from '@ticketflow/batch';
 import { queryPrepared, type PreparedStatement } from './prepared.ts';
 import { attachmentFacts, type AttachmentFacts } from './reply-attachments.ts';
 import type { OutboxRef } from './replies.ts';
@@ -249,8 +249,13 @@ export interface DeliveryStore {
 export function createDeliveryStore(db: Db): DeliveryStore {
   return {
     load: batchCalls(async (ids: string[]) => allOk(await loadDeliveries(db, ids))),
-    record: batchCalls(async (records: DeliveryRecord[]) =>
-      allOk(await recordDeliveries(db, records)),
+    // A record a constraint refuses (its endpoint or reply deleted meanwhile) must not fail,
+    // and so re-send, the deliveries that shared its statement.
+    record: batchCalls(
+      eachOnFailure<DeliveryRecord, boolean>(
+        (records) => recordDeliveries(db, records),
+        async (record) => (await recordDeliveries(db, [record]))[0]!,
+      ),
     ),
   };
 }
