@@ -57,6 +57,19 @@ async function readyz(port: number): Promise<{ status: number; body: Record<stri
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** Polls the worker's /readyz until it answers `status`, and returns that answer. */
+function readyzAnswers(status: 200 | 503, worker: WorkerProcess, port: number, timeoutMs: number) {
+  return until(
+    `/readyz to answer ${status}`,
+    async () => {
+      const answer = await readyz(port);
+      return answer.status === status ? answer : undefined;
+    },
+    timeoutMs,
+    worker.output,
+  );
+}
+
 describe('a worker across Redis restarts', () => {
   it.each([
     ['SIGKILLed', () => redis.kill('SIGKILL')],
@@ -91,14 +104,7 @@ describe('a worker across Redis restarts', () => {
     );
     expect(Date.now() - restarted).toBeLessThan(30_000);
     for (const key of keys) expect(await fixture.replyCount({ dedupe_key: key })).toBe(1);
-    const ready = await until(
-      '/readyz to answer ready',
-      async () => {
-        const answer = await readyz(port);
-        return answer.status === 200 ? answer : undefined;
-      },
-      15_000,
-    );
+    const ready = await readyzAnswers(200, worker, port, 15_000);
     expect(ready.body).toMatchObject({
       status: 'ready',
       checks: { redis: 'ok', workers: { replies: 'ok', notifications: 'ok', maintenance: 'ok' } },
@@ -136,15 +142,7 @@ describe('a worker whose connection is wedged after a Redis restart', () => {
       const wedged = Date.now();
       const keys = [];
       for (let i = 0; i < 5; i++) keys.push(await enqueue(ticketId));
-      const stuck = await until(
-        '/readyz to report the stuck worker',
-        async () => {
-          const answer = await readyz(port);
-          return answer.status === 503 ? answer : undefined;
-        },
-        30_000,
-        worker.output,
-      );
+      const stuck = await readyzAnswers(503, worker, port, 30_000);
       expect(stuck.body).toMatchObject({ status: 'not ready', checks: { redis: 'ok' } });
       const { workers } = stuck.body.checks as { workers: Record<string, string> };
       expect(workers.replies).toMatch(/^stuck: 5 jobs waited \d+ s while it took none/);
@@ -156,12 +154,7 @@ describe('a worker whose connection is wedged after a Redis restart', () => {
       );
       expect(Date.now() - wedged).toBeLessThan(30_000);
       for (const key of keys) expect(await fixture.replyCount({ dedupe_key: key })).toBe(1);
-      await until(
-        '/readyz to answer ready again',
-        async () => (await readyz(port)).status === 200,
-        15_000,
-        worker.output,
-      );
+      await readyzAnswers(200, worker, port, 15_000);
       expect(worker.output()).toContain('worker stuck; replacing it');
     } finally {
       await proxy.close();
