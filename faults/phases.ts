@@ -76,24 +76,14 @@ export const PHASES: readonly Phase[] = [
     name: 'Redis SHUTDOWN and restart',
     allowsDuplicateDeliveries: false,
     recoveryEvidence: 'reply',
-    async inflict(stack) {
-      await stack.redis.shutdown();
-      await sleep(SETTINGS.redisDownMs);
-      await stack.redis.start();
-      return { what: `Redis down ${SETTINGS.redisDownMs / 1000} s`, problems: [] };
-    },
+    inflict: (stack) => restartRedis(stack, () => stack.redis.shutdown()),
   },
   {
     id: 4,
     name: 'Redis SIGKILL and restart',
     allowsDuplicateDeliveries: false,
     recoveryEvidence: 'reply',
-    async inflict(stack) {
-      await stack.redis.kill('SIGKILL');
-      await sleep(SETTINGS.redisDownMs);
-      await stack.redis.start();
-      return { what: `Redis down ${SETTINGS.redisDownMs / 1000} s`, problems: [] };
-    },
+    inflict: (stack) => restartRedis(stack, () => stack.redis.kill('SIGKILL')),
   },
   {
     id: 5,
@@ -220,4 +210,12 @@ async function freezeHoldingJobs(
     await sleep(100);
   }
   throw new Error('no worker held a job at any of 200 freezes');
+}
+
+/** Stops Redis the given way, keeps it down for a while, and starts it again on its AOF. */
+async function restartRedis(stack: FaultStack, stop: () => Promise<void>): Promise<Inflicted> {
+  await stop();
+  await sleep(SETTINGS.redisDownMs);
+  await stack.redis.start();
+  return { what: `Redis down ${SETTINGS.redisDownMs / 1000} s`, problems: [] };
 }
