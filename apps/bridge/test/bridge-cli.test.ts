@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { until } from '@ticketflow/testing/peers';
+import { DEMO_TICKET_SUBJECT, rawMail, until } from '@ticketflow/testing/peers';
 import { MAX_MESSAGE_BYTES, startBridgeStack, type BridgeStack } from './bridge-stack.ts';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/ticketflow.mjs', import.meta.url));
@@ -59,22 +59,11 @@ function run(args: string[], input: string, env: Record<string, string> = {}) {
   return { child, exited, output: () => stdout };
 }
 
-/** A message as an MTA hands it to a pipe, with its Message-ID and the key the bridge gives it. */
-function message(headers: Record<string, string>, body: string) {
-  const bare = `${randomUUID()}@mail.example`;
-  const raw = [
-    'From: Demo Contact <contact@demo.example>',
-    'To: support@desk.example',
-    `Message-ID: <${bare}>`,
-    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-    '',
-    body,
-    '',
-  ].join('\r\n');
-  return { raw, bare, key: `email:support:${bare}` };
-}
+/** A message as an MTA hands it to a pipe, from the contact under a display name. */
+const message = (headers: Record<string, string>, body: string) =>
+  rawMail(headers, body, 'Demo Contact <contact@demo.example>');
 
-const TAG = 'Re: [Ticket ID: DEMO-000001] My website is down';
+const TAG = DEMO_TICKET_SUBJECT;
 
 describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
   it('exits 0 for a posted reply, 67 for a forged In-Reply-To, 0 for an auto-reply and a bounce', async () => {

@@ -3,7 +3,13 @@ import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, startMailListener, type Bridge, type MailListener } from '@ticketflow/bridge';
-import { startSmtpPeer, until, type SmtpPeer } from '@ticketflow/testing/peers';
+import {
+  DEMO_TICKET_SUBJECT,
+  rawMail,
+  startSmtpPeer,
+  until,
+  type SmtpPeer,
+} from '@ticketflow/testing/peers';
 import { answerOf, postForm, type Answer } from './answers.ts';
 import { startStack, type TestStack } from './stack.ts';
 
@@ -46,23 +52,6 @@ async function postEmail(
   return answerOf(res);
 }
 
-/** A message from `from` (the seeded contact by default), with its Message-ID and dedupe key. */
-function message(headers: Record<string, string>, body: string, from = 'contact@demo.example') {
-  const bare = `${randomUUID()}@mail.example`;
-  const raw = [
-    `From: ${from}`,
-    'To: support@desk.example',
-    `Message-ID: <${bare}>`,
-    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-    '',
-    body,
-    '',
-  ].join('\r\n');
-  return { raw, key: `email:support:${bare}` };
-}
-
-const TAG = 'Re: [Ticket ID: DEMO-000001] My website is down';
-
 function repliesOf(dedupeKey: string) {
   return stack.database
     .db('ticket_replies')
@@ -76,7 +65,7 @@ function storedReply(dedupeKey: string) {
 
 describe('POST /api/v2/inbound-email', () => {
   it('takes bridge tokens only, and message/rfc822 bodies only', async () => {
-    const { raw } = message({ Subject: TAG }, 'Hello');
+    const { raw } = rawMail({ Subject: DEMO_TICKET_SUBJECT }, 'Hello');
     expect(await postEmail(raw, stack.clientToken)).toMatchObject({
       status: 403,
       body: {
@@ -101,9 +90,9 @@ describe('POST /api/v2/inbound-email', () => {
   it('posts a reply with its attachment byte-exact and without the quoted history (200 posted)', async () => {
     const pdf = randomBytes(3000);
     const boundary = 'mixed-1';
-    const { raw, key } = message(
+    const { raw, key } = rawMail(
       {
-        Subject: TAG,
+        Subject: DEMO_TICKET_SUBJECT,
         'MIME-Version': '1.0',
         'Content-Type': `multipart/mixed; boundary="${boundary}"`,
       },
@@ -148,7 +137,7 @@ describe('POST /api/v2/inbound-email', () => {
   });
 
   it('refuses a forged reply and a stranger with 422 in the JSON error shape, and drops an auto-reply with 200', async () => {
-    const forged = message(
+    const forged = rawMail(
       {
         Subject: 'Re: notification',
         'In-Reply-To': `<tf.${stack.seed.ticketId}.AAAAAAAAAAAAAAAAAAAAAA@desk.example>`,
@@ -165,12 +154,12 @@ describe('POST /api/v2/inbound-email', () => {
           'No ticket matches this email: reply to a Ticketflow notification, or keep the ticket tag in the subject',
       },
     });
-    const stranger = message({ Subject: TAG }, 'Hi', 'someone@else.example');
+    const stranger = rawMail({ Subject: DEMO_TICKET_SUBJECT }, 'Hi', 'someone@else.example');
     expect(await postEmail(stranger.raw)).toMatchObject({
       status: 422,
       body: { code: 'email_sender_not_allowed' },
     });
-    const away = message({ Subject: TAG, Precedence: 'bulk' }, 'Newsletter');
+    const away = rawMail({ Subject: DEMO_TICKET_SUBJECT, Precedence: 'bulk' }, 'Newsletter');
     expect(await postEmail(away.raw)).toMatchObject({
       status: 200,
       body: { result: 'success', outcome: 'dropped', reason: 'bulk_precedence' },
@@ -179,7 +168,10 @@ describe('POST /api/v2/inbound-email', () => {
   });
 
   it('answers the same reply id to a message posted twice at once, and stores it once', async () => {
-    const { raw, key } = message({ Subject: TAG }, 'Posted by two webhook retries.');
+    const { raw, key } = rawMail(
+      { Subject: DEMO_TICKET_SUBJECT },
+      'Posted by two webhook retries.',
+    );
     const [first, second] = await Promise.all([postEmail(raw), postEmail(raw)]);
     expect(first.status).toBe(200);
     expect(second.body.replyid).toBe(first.body.replyid);

@@ -12,3 +12,4 @@ export { startRedisCluster, type RedisCluster } from './redis-cluster.ts';
 export { replyJob } from './reply-job.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { freePort } from './free-port.ts';
+export { DEMO_TICKET_SUBJECT, rawMail } from './raw-mail.ts';
