@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import { createReplyEnqueuer } from './enqueue-reply.ts';
 import { newReplyId } from './reply-id.ts';
 import type { ApiRequest, ApiResponse, Handler } from './handler.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import type { ConsumeRateLimits } from './rate-limit.ts';
 import { readTicketRef } from './read-ticket-ref.ts';
 import { mayReachTicket } from './ticket-access.ts';
 import { findReplyState, type ReplyState } from './reply-state.ts';
@@ -43,9 +43,9 @@ export interface AddTicketReplyDeps {
   replyJob: JobDefinition;
   queueEvents: () => Promise<QueueEvents>;
   redis: RedisClient;
-  queuePrefix: string;
   messageLimitBytes: number;
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
+  consumeRateLimits: ConsumeRateLimits;
   idempotencyTtlHours: number;
   logger: Logger;
 }
@@ -68,7 +68,6 @@ export function createAddTicketReply(
   };
 
   const findTicket = createTicketLookup(deps.db);
-  const consumeRateLimits = createRateLimiter(deps.redis, deps.queuePrefix);
   const enqueueReply = createReplyEnqueuer(deps.queue, deps.replyJob, deps.redis);
 
   /** The ticket the request names, or undefined when it names none (validation says why). */
@@ -88,7 +87,7 @@ export function createAddTicketReply(
       // The ticket is looked up once, before the rate limit, so the per-ticket count keys on its
       // id however the request spells it (`5`, `005`, its ticketnum).
       const named = await findTicketOf(req);
-      const rateHeaders = await consumeRateLimits([
+      const rateHeaders = await deps.consumeRateLimits([
         { scope: 'token', id: req.principal.sub, perMinute: deps.rateLimits.perPrincipalPerMinute },
         {
           scope: 'ticket',

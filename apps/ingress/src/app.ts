@@ -20,6 +20,7 @@ import { createRequestObserver, type ObserveRequest } from './observe-requests.t
 import type { Principal } from './principal.ts';
 import { createBodyReader, uploadsOf } from './read-body.ts';
 import { createMessageBodyReader } from './read-message-body.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { createReplyStatus } from './reply-status.ts';
 import { routeTable, type Route } from './routes.ts';
 import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
@@ -64,6 +65,8 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     totalBytes: deps.limits.attachmentsTotalBytes,
     extensions: deps.limits.attachmentExtensions,
   };
+  // One limiter for every endpoint that posts replies: they share its batches and windows.
+  const consumeRateLimits = createRateLimiter(deps.redis, deps.queuePrefix);
   const replyDeps = {
     blobs: deps.blobs,
     attachmentLimits,
@@ -72,9 +75,9 @@ export function createIngressApp(deps: IngressDeps): express.Express {
     replyJob: deps.replyJob,
     queueEvents: deps.queueEvents,
     redis: deps.redis,
-    queuePrefix: deps.queuePrefix,
     messageLimitBytes: deps.limits.messageBytes,
     rateLimits: deps.rateLimits,
+    consumeRateLimits,
     idempotencyTtlHours: deps.idempotencyTtlHours,
     logger: deps.logger,
   };
@@ -97,7 +100,11 @@ export function createIngressApp(deps: IngressDeps): express.Express {
           settings: deps.inboundEmail,
           logger: deps.logger,
         }),
-        deps.inboundEmail.mailbox,
+        {
+          mailbox: deps.inboundEmail.mailbox,
+          consumeRateLimits,
+          perMinute: deps.rateLimits.perPrincipalPerMinute,
+        },
       ),
     }),
   });

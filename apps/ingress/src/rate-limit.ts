@@ -63,6 +63,9 @@ export function createRateLimiter(redis: RedisClient, prefix: string) {
     callRedis(redis, () => countMany({ rules, now }));
 }
 
+/** Counts a request against its rules: the headers of the tightest, or a thrown 429. */
+export type ConsumeRateLimits = ReturnType<typeof createRateLimiter>;
+
 const windowOf = (now: number) => Math.floor(now / WINDOW_MS);
 
 function verdict(
