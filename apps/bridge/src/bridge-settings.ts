@@ -10,6 +10,11 @@ export interface BridgeSettings {
   /** Lower-case addresses whose mail becomes a staff reply, each with its display name. */
   staff: ReadonlyArray<{ address: string; name: string | undefined }>;
   allowStrangers: boolean;
+  /**
+   * Our MTA's authserv-id: given, a sender is posted only when that MTA's Authentication-Results
+   * header vouches for the From domain. Undefined: the From header is taken as delivered.
+   */
+  authservId: string | undefined;
   maxMessageBytes: number;
   /** HMAC key of notification Message-IDs: only ids it verifies name a ticket. */
   mailSecret: string;
@@ -28,6 +33,7 @@ export function bridgeSettings(config: Pick<Config, 'bridge' | 'mail' | 'limits'
     subjectTag: new RegExp(config.bridge.subjectTag, 'i'),
     staff: config.bridge.staff,
     allowStrangers: config.bridge.allowStrangers,
+    authservId: config.bridge.authservId,
     maxMessageBytes: config.bridge.maxMessageBytes,
     mailSecret: config.mail.secret,
     attachments: {

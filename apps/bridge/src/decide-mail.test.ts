@@ -9,6 +9,7 @@ const settings: BridgeSettings = {
   subjectTag: /\[Ticket ID: ([A-Za-z0-9-]{1,15})\]/i,
   staff: [],
   allowStrangers: false,
+  authservId: undefined,
   maxMessageBytes: 1024 * 1024,
   mailSecret: 'decide-mail-test-key-0123456789abcdef',
   attachments: { count: 2, bytes: 1000, totalBytes: 2000, extensions: ['.txt'] },
@@ -34,6 +35,7 @@ function message(overrides: Partial<InboundMessage> = {}): InboundMessage {
     referencedIds: [],
     contentType: 'text/plain',
     header: () => undefined,
+    authenticationResults: [],
     text: 'Thanks',
     html: undefined,
     attachments: [],
@@ -65,6 +67,33 @@ describe('screenMessage', () => {
       reason: 'no_ticket',
       error: { status: 422, code: 'email_no_ticket' },
     });
+  });
+});
+
+describe('screenMessage with an authserv-id set', () => {
+  const checked = { ...settings, authservId: 'mx.help.example' };
+
+  it('goes on to the ticket when our MTA vouches for the sender, and refuses when it does not', () => {
+    const vouched = message({
+      authenticationResults: ['mx.help.example; dmarc=pass header.from=client.example'],
+    });
+    expect(screenMessage(vouched, checked)).toMatchObject({ kind: 'match' });
+    // The same words from a header our MTA did not write count for nothing.
+    const forged = message({
+      authenticationResults: ['mx.other.example; dmarc=pass header.from=client.example'],
+    });
+    expect(screenMessage(forged, checked)).toMatchObject({
+      kind: 'refuse',
+      reason: 'sender_not_authenticated',
+      error: { status: 422, code: 'email_sender_not_authenticated' },
+    });
+    // Unset, the From header is taken as delivered.
+    expect(screenMessage(forged, settings)).toMatchObject({ kind: 'match' });
+  });
+
+  it('still drops an automatic message first: a bounce is not refused back to its sender', () => {
+    const bounce = message({ contentType: 'multipart/report; report-type=delivery-status' });
+    expect(screenMessage(bounce, checked)).toMatchObject({ kind: 'drop', reason: 'bounce' });
   });
 });
 

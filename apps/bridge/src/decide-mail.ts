@@ -7,6 +7,7 @@ import {
 } from '@ticketflow/contract';
 import type { MailTicket } from '@ticketflow/db';
 import type { BridgeSettings } from './bridge-settings.ts';
+import { authenticateSender } from './authenticate-sender.ts';
 import { checkMailAttachments, type CheckedPart } from './check-mail-attachments.ts';
 import { detectAutomatic } from './detect-automatic.ts';
 import { extractReplyText, type ReplyText } from './extract-reply-text.ts';
@@ -20,11 +21,12 @@ type Sender = NonNullable<InboundMessage['from']>;
 
 /**
  * The first look at a message, before any lookup: drop it (an automatic message), refuse it
- * (no sender, no ticket named), or go on to the ticket it names. Pure.
+ * (no sender, a sender our MTA could not vouch for when it is asked to, no ticket named), or go
+ * on to the ticket it names. Pure.
  */
 export function screenMessage(
   message: InboundMessage,
-  settings: Pick<BridgeSettings, 'mailSecret' | 'subjectTag'>,
+  settings: Pick<BridgeSettings, 'mailSecret' | 'subjectTag' | 'authservId'>,
 ):
   | { kind: 'drop'; reason: DropReason; detail: string }
   | Refusal
@@ -33,6 +35,15 @@ export function screenMessage(
   if (automatic) return { kind: 'drop', ...automatic };
   if (!message.from)
     return refuse('no_sender', apiError('email_not_postable', 'it has no From address'));
+  if (
+    settings.authservId &&
+    !authenticateSender(message.authenticationResults, message.from.address, settings.authservId)
+  ) {
+    return refuse(
+      'sender_not_authenticated',
+      apiError('email_sender_not_authenticated', message.from.address, settings.authservId),
+    );
+  }
   const match = matchTicket(message, settings);
   if (!match) return refuse('no_ticket', apiError('email_no_ticket'));
   return { kind: 'match', match, sender: message.from };

@@ -8,6 +8,7 @@ export type DropReason =
 export type RefusalReason =
   | 'no_ticket'
   | 'sender_not_allowed'
+  | 'sender_not_authenticated'
   | 'no_sender'
   | 'no_text'
   | 'message_too_long'

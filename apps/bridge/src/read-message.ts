@@ -22,6 +22,8 @@ export interface InboundMessage {
   contentType: string;
   /** A header's first value, by case-insensitive name. */
   header(name: string): string | undefined;
+  /** Every Authentication-Results value, topmost (added last, by our MTA) first. */
+  authenticationResults: string[];
   text: string | undefined;
   html: string | undefined;
   attachments: MailPart[];
@@ -45,6 +47,9 @@ export async function readMessage(raw: Uint8Array): Promise<InboundMessage> {
     referencedIds: [...new Set([...messageIds(inReplyTo ?? ''), ...references])],
     contentType: headers.get('content-type') ?? '',
     header: (name) => headers.get(name.toLowerCase()),
+    authenticationResults: email.headers
+      .filter((h) => h.key === 'authentication-results')
+      .map((h) => h.value),
     text: email.text,
     html: email.html,
     attachments: email.attachments.map((a) => ({

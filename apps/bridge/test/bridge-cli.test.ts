@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -35,12 +36,25 @@ function ticketflow(args: string[], input: string, env: Record<string, string> =
 }
 
 /** `node <args>` from the repository root, with the stack's environment. */
-function run(args: string[], input: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...stack.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+function run(args: string[], input: string, env: Record<string, string> = {}, cwd = ROOT) {
+  return watch(
+    spawn(process.execPath, args, {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...stack.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+    input,
+  );
+}
+
+/** Another program (npm), in `cwd`, with this process's environment. */
+function command(program: string, args: string[], cwd: string): Promise<Exited> {
+  return watch(spawn(program, args, { cwd, env: process.env, stdio: ['pipe', 'pipe', 'pipe'] }), '')
+    .exited;
+}
+
+/** Feeds `input` to a child and collects what it prints until it exits (killed past the deadline). */
+function watch(child: ChildProcessWithoutNullStreams, input: string) {
   onTestFinished(() => {
     child.kill('SIGKILL');
   });
@@ -176,19 +190,40 @@ describe('ticketflow bridge (listener)', SPAWNING, () => {
 });
 
 describe('the README example "Enqueue replies directly"', SPAWNING, () => {
-  it('enqueues a reply, as written there, that the worker stores on its ticket', async () => {
+  it('runs, as written there, with plain Node in a project outside the repository that installed the packed contract', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     const snippet = /<!-- enqueue-reply.mjs -->\n```js\n([\s\S]*?)\n```/.exec(readme)?.[1];
     expect(snippet).toBeDefined();
-    // Inside the repository, so `@ticketflow/contract` and `bullmq` resolve as they would for a
-    // producer that installed them.
-    const scratch = join(ROOT, 'apps/bridge/node_modules/.cache');
-    await mkdir(scratch, { recursive: true });
-    const dir = await mkdtemp(join(scratch, 'readme-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const file = join(dir, 'enqueue-reply.mjs');
-    await writeFile(file, snippet!);
-    const exited = await run(['--import', 'tsx', file], '').exited;
+    // A producer's own project: nothing of the monorepo resolves from here.
+    const project = await mkdtemp(join(tmpdir(), 'tf-producer-'));
+    onTestFinished(() => rm(project, { recursive: true, force: true }));
+    const packed = await run([join(ROOT, 'packages/contract/scripts/pack.mjs'), project], '')
+      .exited;
+    expect(packed).toMatchObject({ code: 0 });
+    const tarball = packed.stdout.trim().split('\n').at(-1)!;
+    await writeFile(join(project, 'package.json'), '{"private":true,"type":"module"}\n');
+    const rootPackage = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    const pinned = (name: string) => `${name}@${rootPackage.devDependencies[name]}`;
+    // The packages come from npm's cache when it has them (it does after `npm ci` here).
+    const installed = await command(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        tarball,
+        pinned('bullmq'),
+        pinned('ioredis'),
+      ],
+      project,
+    );
+    expect(installed).toMatchObject({ code: 0 });
+    await writeFile(join(project, 'enqueue-reply.mjs'), snippet!);
+
+    const exited = await run([join(project, 'enqueue-reply.mjs')], '', {}, project).exited;
     expect(exited).toMatchObject({ code: 0, stderr: '' });
     const replyid = exited.stdout.trim();
     const [stored] = await until('the README reply to be stored', async () => {

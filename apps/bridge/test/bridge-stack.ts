@@ -30,8 +30,8 @@ export interface BridgeStack {
   env: Record<string, string>;
   database: TestDatabase;
   seed: DemoSeed & { guestTicketId: number; guestTid: string };
-  /** A second bridge process's worth of connections on the same stores. */
-  openBridge(): Promise<Bridge>;
+  /** A second bridge process's worth of connections on the same stores, its settings changed. */
+  openBridge(bridge?: Partial<Config['bridge']>): Promise<Bridge>;
   /** Listeners of the stack's own bridge, on 127.0.0.1 and port 0. */
   smtp: MailListener;
   lmtp: MailListener;
@@ -117,8 +117,11 @@ export async function startBridgeStack(): Promise<BridgeStack> {
   });
   const bridges: Bridge[] = [];
   const listeners: MailListener[] = [];
-  const open = async () => {
-    const bridge = await openBridge(config, logger);
+  const open = async (changes: Partial<Config['bridge']> = {}) => {
+    const bridge = await openBridge(
+      { ...config, bridge: { ...config.bridge, ...changes } },
+      logger,
+    );
     bridges.push(bridge);
     return bridge;
   };

@@ -147,6 +147,59 @@ describe('the bridge over SMTP', () => {
     });
   });
 
+  it('with TICKETFLOW_BRIDGE_AUTHSERV_ID, refuses a forged From with 550 and posts the sender our MTA vouches for', async () => {
+    const mta = 'mx.desk.example';
+    const checking = await stack.listen(await stack.openBridge({ authservId: mta }), 'smtp');
+    const mail = (id: string, headers: Array<{ key: string; value: string }>) => ({
+      from: 'Demo Contact <contact@demo.example>',
+      to: 'support@desk.example',
+      subject: 'Re: [Ticket ID: DEMO-000001] My website is down',
+      messageId: id,
+      headers,
+      text: 'Please delete my site.',
+    });
+    // Forged: no verdict of our MTA, or a pass written by the sender under another host's id
+    // or below our MTA's own (failing) verdict.
+    const forgeries = [
+      [],
+      [{ key: 'Authentication-Results', value: 'mx.evil.example; dmarc=pass' }],
+      [
+        { key: 'Authentication-Results', value: `${mta}; dmarc=fail header.from=demo.example` },
+        { key: 'Authentication-Results', value: `${mta}; dmarc=pass header.from=demo.example` },
+      ],
+    ];
+    for (const headers of forgeries) {
+      const { id, key } = newMessageId();
+      const answer = await stack.send(checking, mail(id, headers));
+      expect(answer.code).toBe(550);
+      expect(answer.text).toContain(
+        `"contact@demo.example" could not be authenticated: ${mta} found no DMARC, DKIM or SPF pass`,
+      );
+      expect(await stack.inboundEmail(key)).toMatchObject({
+        outcome: 'refused',
+        reason: 'sender_not_authenticated',
+      });
+      expect(await stack.database.db('ticket_replies').where({ dedupe_key: key })).toEqual([]);
+    }
+
+    const { id, key } = newMessageId();
+    const vouched = await stack.send(
+      checking,
+      mail(id, [
+        {
+          key: 'Authentication-Results',
+          value: `${mta}; dkim=pass (2048-bit key) header.d=demo.example header.s=s1; spf=none`,
+        },
+      ]),
+    );
+    expect(vouched.code).toBe(250);
+    const [reply] = await stack.storedReplies(key);
+    expect(reply).toMatchObject({
+      ticket_id: stack.seed.ticketId,
+      contact_id: stack.seed.contactId,
+    });
+  });
+
   it('drops an out-of-office auto-reply, a bounce and our own notification with 250, and records why', async () => {
     const tag = 'Re: [Ticket ID: DEMO-000001] My website is down';
     const outOfOffice = newMessageId();

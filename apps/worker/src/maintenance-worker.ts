@@ -2,6 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import {
   findUndispatched,
+  purgeRecords,
   reconcileDeadLetter,
   type BlobStore,
   type Db,
@@ -9,6 +10,7 @@ import {
 } from '@ticketflow/db';
 import {
   DISPATCH_OUTBOX_JOB,
+  PURGE_RECORDS_JOB,
   RECONCILE_DEAD_LETTERS_JOB,
   SWEEP_BLOBS_JOB,
   catalogQueues,
@@ -35,6 +37,10 @@ export interface MaintenanceWorkerOptions {
   blobSweepEveryMs: number;
   /** Outbox dispatch and dead-letter reconciliation period; also the age an outbox row must reach. */
   outboxSweepMs: number;
+  /** `inbound_emails` rows last seen longer ago than this are purged. */
+  inboundEmailRetentionDays: number;
+  /** How often old records and expired idempotency keys are purged. */
+  purgeEveryMs: number;
   /** Enqueues outbox rows (the reply worker's dispatcher). */
   dispatch: (notifications: readonly OutboxRef[]) => Promise<void>;
   logger: Logger;
@@ -52,8 +58,9 @@ const FAILED_PAGE = 200;
 
 /**
  * Runs the scheduled housekeeping jobs one at a time: the blob sweep, the outbox sweep (rows
- * whose notification was never enqueued: a crash between commit and enqueue) and the
- * dead-letter reconciliation (jobs BullMQ failed without our processor, e.g. stalled too often).
+ * whose notification was never enqueued: a crash between commit and enqueue), the
+ * dead-letter reconciliation (jobs BullMQ failed without our processor, e.g. stalled too often)
+ * and the record purge (old `inbound_emails` rows, expired idempotency keys).
  * BullMQ's job scheduler keeps one schedule per job however many workers upsert it.
  */
 export function startMaintenanceWorker(options: MaintenanceWorkerOptions): QueueWorker {
@@ -63,6 +70,7 @@ export function startMaintenanceWorker(options: MaintenanceWorkerOptions): Queue
     [SWEEP_BLOBS_JOB, options.blobSweepEveryMs],
     [DISPATCH_OUTBOX_JOB, options.outboxSweepMs],
     [RECONCILE_DEAD_LETTERS_JOB, options.outboxSweepMs],
+    [PURGE_RECORDS_JOB, options.purgeEveryMs],
   ];
   // Not awaited: with Redis still down this waits for it, and health must answer meanwhile.
   schedule(options, schedules).catch((error: unknown) =>
@@ -80,6 +88,14 @@ export function startMaintenanceWorker(options: MaintenanceWorkerOptions): Queue
         }
         case DISPATCH_OUTBOX_JOB:
           return { dispatched: await sweepOutbox(options) };
+        case PURGE_RECORDS_JOB: {
+          const purged = await purgeRecords(options.db, {
+            inboundEmailRetentionDays: options.inboundEmailRetentionDays,
+          });
+          if (purged.inboundEmails + purged.idempotencyKeys > 0)
+            logger.info(purged, 'purged old inbound emails and expired idempotency keys');
+          return purged;
+        }
         default:
           return { reconciled: await reconcileFailedJobs(options) };
       }

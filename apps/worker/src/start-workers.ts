@@ -13,6 +13,13 @@ import { startReplyWorker } from './reply-worker.ts';
 import { EndpointLimiter } from './webhooks/endpoint-limiter.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 
+/**
+ * The record purge runs hourly, fixed rather than configured: retentions are counted in days
+ * (idempotency keys in hours), so a purge an hour late keeps nothing meaningfully longer, and
+ * each run deletes only what expired during the hour before.
+ */
+const PURGE_EVERY_MS = 3_600_000;
+
 export interface Workers {
   /** Where development mail goes (`.eml` files), or undefined when SMTP is configured. */
   mailDir: string | undefined;
@@ -111,6 +118,8 @@ export function startWorkers(options: {
       blobGraceMs: config.blobSweep.graceHours * 3_600_000,
       blobSweepEveryMs: config.blobSweep.everyMinutes * 60_000,
       outboxSweepMs: config.outboxSweepMs,
+      inboundEmailRetentionDays: config.inboundEmailRetentionDays,
+      purgeEveryMs: PURGE_EVERY_MS,
       ...locks,
       dispatch,
       logger,

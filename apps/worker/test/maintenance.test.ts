@@ -6,6 +6,7 @@ import { createPgBlobStore, type BlobStore } from '@ticketflow/db';
 import {
   DISPATCH_OUTBOX_JOB,
   MAINTENANCE_QUEUE,
+  PURGE_RECORDS_JOB,
   RECONCILE_DEAD_LETTERS_JOB,
   SWEEP_BLOBS_JOB,
   createRedis,
@@ -21,6 +22,7 @@ import { CATALOG, LOCK_MS, STALLED_MS, until, useTestStores } from './worker-fix
 /** Short, so a sweep runs within a second instead of the production hour. */
 const EVERY_MS = 500;
 const GRACE_MS = 60_000;
+const RETENTION_DAYS = 30;
 /** How long a blob waits for its sweep before the test gives up. */
 const DEADLINE_MS = 10_000;
 
@@ -98,10 +100,28 @@ async function blobExists(sha256: string): Promise<boolean> {
   return (await stores.db('attachment_blobs').where({ sha256 }).first()) !== undefined;
 }
 
+/** Records a message as the email bridge does, last read `daysAgo`. */
+async function recordInboundEmail(daysAgo: number): Promise<string> {
+  const dedupeKey = `email:support:<${randomUUID()}@example.test>`;
+  await stores.db('inbound_emails').insert({
+    dedupe_key: dedupeKey,
+    mailbox: 'support',
+    outcome: 'dropped',
+    last_seen_at: new Date(Date.now() - daysAgo * 86_400_000),
+  });
+  return dedupeKey;
+}
+
+async function inboundEmailExists(dedupeKey: string): Promise<boolean> {
+  return (await stores.db('inbound_emails').where({ dedupe_key: dedupeKey }).first()) !== undefined;
+}
+
 describe('the maintenance worker', () => {
   let loose: string;
   let referenced: string;
   let fresh: string;
+  let staleEmail: string;
+  let recentEmail: string;
   let sweeps = 0;
 
   beforeAll(async () => {
@@ -109,6 +129,8 @@ describe('the maintenance worker', () => {
     referenced = await stageBlob(2 * GRACE_MS);
     await referenceBlob(referenced);
     fresh = await stageBlob(0);
+    staleEmail = await recordInboundEmail(RETENTION_DAYS + 1);
+    recentEmail = await recordInboundEmail(RETENTION_DAYS - 1);
     // Two workers (two processes in production), each upserting the schedule as it starts.
     const notifications = openQueue(CATALOG.notifications, connection, stores.prefix);
     const options = {
@@ -121,6 +143,8 @@ describe('the maintenance worker', () => {
       blobSweepEveryMs: EVERY_MS,
       // The outbox and dead-letter sweeps have their own tests; here they stay out of the way.
       outboxSweepMs: 3_600_000,
+      inboundEmailRetentionDays: RETENTION_DAYS,
+      purgeEveryMs: EVERY_MS,
       dispatch: createNotificationDispatcher(notifications, CATALOG.notifications, stores.db),
       logger,
       hitFault: faultPoints([]),
@@ -163,13 +187,28 @@ describe('the maintenance worker', () => {
     expect(await blobExists(fresh)).toBe(true);
   });
 
+  it('purges an inbound email last read before the retention, and keeps a recent one', async () => {
+    await until(
+      'the old inbound email is purged',
+      async () => !(await inboundEmailExists(staleEmail)),
+      DEADLINE_MS,
+    );
+    expect(await inboundEmailExists(recentEmail)).toBe(true);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        msg: 'purged old inbound emails and expired idempotency keys',
+        inboundEmails: 1,
+      }),
+    );
+  });
+
   it('keeps one job scheduler per maintenance job however many workers start', async () => {
     // Any sweep that completes now started long after both workers' upserts had landed.
     await moreSweeps(2);
-    expect(await queue.getJobSchedulersCount()).toBe(3);
+    expect(await queue.getJobSchedulersCount()).toBe(4);
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((s) => s.key).sort()).toEqual(
-      [DISPATCH_OUTBOX_JOB, RECONCILE_DEAD_LETTERS_JOB, SWEEP_BLOBS_JOB].sort(),
+      [DISPATCH_OUTBOX_JOB, PURGE_RECORDS_JOB, RECONCILE_DEAD_LETTERS_JOB, SWEEP_BLOBS_JOB].sort(),
     );
     expect(schedulers).toContainEqual(
       expect.objectContaining({ key: SWEEP_BLOBS_JOB, name: SWEEP_BLOBS_JOB, every: EVERY_MS }),

@@ -71,6 +71,7 @@ describe('parseConfig', () => {
       rateLimits: { perPrincipalPerMinute: 6000, perTicketPerMinute: 120 },
       idempotencyTtlHours: 48,
       blobSweep: { graceHours: 24, everyMinutes: 60 },
+      inboundEmailRetentionDays: 30,
       mail: {
         smtpUrl: undefined,
         from: 'Ticketflow <helpdesk@ticketflow.localhost>',
@@ -85,6 +86,7 @@ describe('parseConfig', () => {
         subjectTag: '\\[Ticket ID: ([A-Za-z0-9-]{1,15})\\]',
         staff: [],
         allowStrangers: false,
+        authservId: undefined,
         maxMessageBytes: 35 * 1024 * 1024,
       },
       webhooks: {
@@ -131,6 +133,7 @@ describe('parseConfig', () => {
       TICKETFLOW_REPLY_ATTEMPTS: '3',
       TICKETFLOW_MAX_ATTACHMENTS: '0',
       TICKETFLOW_IDEMPOTENCY_TTL_HOURS: '24',
+      TICKETFLOW_INBOUND_EMAIL_RETENTION_DAYS: '7',
       LOG_LEVEL: 'debug',
       TICKETFLOW_ACCESS_LOG: 'off',
     });
@@ -144,6 +147,7 @@ describe('parseConfig', () => {
     expect(config.worker.attempts).toBe(3);
     expect(config.limits.attachments).toBe(0);
     expect(config.idempotencyTtlHours).toBe(24);
+    expect(config.inboundEmailRetentionDays).toBe(7);
     expect(config.logLevel).toBe('debug');
     expect(config.accessLog).toBe(false);
   });
@@ -166,6 +170,9 @@ describe('parseConfig', () => {
       ['TICKETFLOW_WORKER_CONCURRENCY', '1001'],
       ['TICKETFLOW_REPLY_ATTEMPTS', '51'],
       ['TICKETFLOW_IDEMPOTENCY_TTL_HOURS', '23'],
+      ['TICKETFLOW_INBOUND_EMAIL_RETENTION_DAYS', '0'],
+      ['TICKETFLOW_INBOUND_EMAIL_RETENTION_DAYS', '1.5'],
+      ['TICKETFLOW_INBOUND_EMAIL_RETENTION_DAYS', '36501'],
       ['TICKETFLOW_MAX_BODY_BYTES', 'lots'],
       ['LOG_LEVEL', 'verbose'],
       ['TICKETFLOW_ACCESS_LOG', 'maybe'],
@@ -400,6 +407,15 @@ describe('the email bridge settings', () => {
       { address: 'ann@help.example', name: 'Ann Smith' },
       { address: 'bob@help.example', name: undefined },
     ]);
+  });
+
+  it("reads the MTA's authserv-id, and refuses one that is not a host name", () => {
+    expect(
+      parseConfig({ TICKETFLOW_BRIDGE_AUTHSERV_ID: 'mx.help.example' }).bridge.authservId,
+    ).toBe('mx.help.example');
+    expect(configErrorOf({ TICKETFLOW_BRIDGE_AUTHSERV_ID: 'mx; dmarc=pass' })).toMatch(
+      /^TICKETFLOW_BRIDGE_AUTHSERV_ID: expected a host name such as mx.help.example/,
+    );
   });
 
   it('refuses a staff entry that is not an address, naming the variable', () => {

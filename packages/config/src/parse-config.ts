@@ -165,6 +165,11 @@ const envSchema = z
     TICKETFLOW_BLOB_GRACE_HOURS: int(1).default(24),
     /** How often a worker sweeps unreferenced blobs (minutes). */
     TICKETFLOW_BLOB_SWEEP_EVERY_MINUTES: int(1).default(60),
+    /**
+     * The email bridge's record of a message (`inbound_emails`) is deleted this many days after
+     * the message was last read. At most 100 years: PostgreSQL's make_interval takes an int.
+     */
+    TICKETFLOW_INBOUND_EMAIL_RETENTION_DAYS: int(1, 36_500).default(30),
     /** Accepted requests per token `sub` per minute. */
     TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL: int().default(6000),
     /** Accepted replies per ticket per minute. */
@@ -204,6 +209,15 @@ const envSchema = z
      * else's ticket is refused, as the API refuses a client token on another client's ticket.
      */
     TICKETFLOW_BRIDGE_ALLOW_STRANGERS: bool.default(false),
+    /**
+     * The authserv-id your MTA writes in Authentication-Results (RFC 8601), usually its host
+     * name. Set, the bridge posts only mail whose From domain that header shows a DMARC pass or
+     * an aligned DKIM or SPF pass for; unset, the From header is trusted as delivered.
+     */
+    TICKETFLOW_BRIDGE_AUTHSERV_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,253}$/, 'expected a host name such as mx.help.example')
+      .optional(),
     /**
      * Largest raw message the bridge reads over SMTP, LMTP, stdin or HTTP (bytes), enforced while
      * it streams in. 35 MiB holds the 25 MiB attachment total in base64 (+33 %) and the text.
@@ -324,6 +338,7 @@ export interface Config {
   rateLimits: { perPrincipalPerMinute: number; perTicketPerMinute: number };
   idempotencyTtlHours: number;
   blobSweep: { graceHours: number; everyMinutes: number };
+  inboundEmailRetentionDays: number;
   mail: {
     smtpUrl: string | undefined;
     from: string;
@@ -342,6 +357,8 @@ export interface Config {
     /** Lower-case addresses whose mail becomes a staff reply, each with its display name. */
     staff: ReadonlyArray<{ address: string; name: string | undefined }>;
     allowStrangers: boolean;
+    /** Our MTA's authserv-id, whose Authentication-Results must vouch for each sender. */
+    authservId: string | undefined;
     maxMessageBytes: number;
   };
   webhooks: {
@@ -421,6 +438,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       graceHours: e.TICKETFLOW_BLOB_GRACE_HOURS,
       everyMinutes: e.TICKETFLOW_BLOB_SWEEP_EVERY_MINUTES,
     },
+    inboundEmailRetentionDays: e.TICKETFLOW_INBOUND_EMAIL_RETENTION_DAYS,
     idempotencyTtlHours: e.TICKETFLOW_IDEMPOTENCY_TTL_HOURS,
     mail: {
       smtpUrl: e.SMTP_URL,
@@ -436,6 +454,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       subjectTag: e.TICKETFLOW_BRIDGE_SUBJECT_TAG,
       staff: e.TICKETFLOW_BRIDGE_STAFF,
       allowStrangers: e.TICKETFLOW_BRIDGE_ALLOW_STRANGERS,
+      authservId: e.TICKETFLOW_BRIDGE_AUTHSERV_ID,
       maxMessageBytes: e.TICKETFLOW_BRIDGE_MAX_MESSAGE_BYTES,
     },
     webhooks: {

@@ -87,6 +87,12 @@ describe('apiError', () => {
       '"a\\"b@x.example" may not reply to this ticket; write from an address the ticket knows',
     ],
     [
+      'an email whose sender our MTA could not authenticate',
+      apiError('email_sender_not_authenticated', 'ann@client.example', 'mx.help.example'),
+      422,
+      '"ann@client.example" could not be authenticated: mx.help.example found no DMARC, DKIM or SPF pass for its domain; send from the domain\'s own mail servers',
+    ],
+    [
       'a text/plain body on the inbound-email route',
       apiError('unsupported_content_type', 'text/plain', 'message/rfc822'),
       415,

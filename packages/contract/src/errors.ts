@@ -86,6 +86,11 @@ const catalogue = {
     message: (sender: string) =>
       `${JSON.stringify(sender)} may not reply to this ticket; write from an address the ticket knows`,
   },
+  email_sender_not_authenticated: {
+    status: 422,
+    message: (sender: string, authservId: string) =>
+      `${JSON.stringify(sender)} could not be authenticated: ${authservId} found no DMARC, DKIM or SPF pass for its domain; send from the domain's own mail servers`,
+  },
   email_not_postable: {
     status: 422,
     message: (detail: string) => `This email cannot be posted: ${detail}`,

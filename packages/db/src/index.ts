@@ -75,3 +75,4 @@ export {
 } from './reply-attachments.ts';
 export { findMailTicket, type MailTicket } from './mail-ticket.ts';
 export { recordInboundEmail, type InboundEmail } from './inbound-emails.ts';
+export { purgeRecords, type PurgedRecords } from './purge-records.ts';

@@ -12,6 +12,7 @@ export {
   SWEEP_BLOBS_JOB,
   DISPATCH_OUTBOX_JOB,
   RECONCILE_DEAD_LETTERS_JOB,
+  PURGE_RECORDS_JOB,
   SCHEDULE_BACKOFF,
   type CatalogPolicy,
   type JobCatalog,

@@ -15,6 +15,8 @@ export const SWEEP_BLOBS_JOB = 'sweep-blobs';
 export const DISPATCH_OUTBOX_JOB = 'dispatch-outbox';
 /** Writes a dead letter for every failed job that has none (a crash before it was written). */
 export const RECONCILE_DEAD_LETTERS_JOB = 'reconcile-dead-letters';
+/** Deletes old email bridge records and expired idempotency keys, which nothing else removes. */
+export const PURGE_RECORDS_JOB = 'purge-records';
 
 /** BullMQ's name for the custom backoff the notification workers compute (webhook schedule). */
 export const SCHEDULE_BACKOFF = 'schedule';
@@ -105,7 +107,7 @@ export function jobCatalog(policy: CatalogPolicy) {
     maintenance: {
       name: MAINTENANCE_QUEUE,
       description:
-        'scheduled housekeeping: blob sweep, outbox dispatch, dead-letter reconciliation',
+        'scheduled housekeeping: blob sweep, outbox dispatch, dead-letter reconciliation, record purge',
       jobs: {
         [SWEEP_BLOBS_JOB]: { name: SWEEP_BLOBS_JOB, version: 1, options: MAINTENANCE_OPTIONS },
         [DISPATCH_OUTBOX_JOB]: {
@@ -118,6 +120,7 @@ export function jobCatalog(policy: CatalogPolicy) {
           version: 1,
           options: MAINTENANCE_OPTIONS,
         },
+        [PURGE_RECORDS_JOB]: { name: PURGE_RECORDS_JOB, version: 1, options: MAINTENANCE_OPTIONS },
       },
     },
   } as const satisfies Record<string, QueueDefinition>;

@@ -7,6 +7,7 @@ import * as idempotencyText from './005-idempotency-text.ts';
 import * as inboundEmails from './006-inbound-emails.ts';
 import * as requestId from './007-request-id.ts';
 import * as outboxEmailOrder from './008-outbox-email-order.ts';
+import * as inboundEmailsLastSeen from './009-inbound-emails-last-seen.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ['006-inbound-emails', inboundEmails],
   ['007-request-id', requestId],
   ['008-outbox-email-order', outboxEmailOrder],
+  ['009-inbound-emails-last-seen', inboundEmailsLastSeen],
 ];
 
 /** Migrations compiled into the program, so `ticketflow migrate` needs no knexfile or loader. */
