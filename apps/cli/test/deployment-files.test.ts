@@ -24,12 +24,13 @@ describe('deployment files', () => {
     expect(ours.length).toBeGreaterThan(3);
     for (const name of ours) expect(CONFIG_VARIABLES).toContain(name);
     const commands = [
-      ...compose.matchAll(/command: \[["'](serve|migrate)["'](?:, ["'](--\w+)["'])?\]/g),
+      ...compose.matchAll(/command: \[["'](serve|migrate|bridge)["'](?:, ["'](--\w+)["'])?/g),
     ];
     expect(commands.map((m) => [m[1], m[2]])).toEqual([
       ['migrate', undefined],
       ['serve', '--ingress'],
       ['serve', '--worker'],
+      ['bridge', '--lmtp'],
     ]);
   });
 
