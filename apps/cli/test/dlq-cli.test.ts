@@ -155,10 +155,10 @@ describe.concurrent('ticketflow dlq', { timeout: COMMANDS_TIMEOUT_MS }, () => {
     ]);
   });
 
-  it('shows a dead letter with the raw error and the message, attachment data and guest name and email redacted; --full shows them', async ({
+  it('shows a dead letter with the raw error and its payload redacted as the dashboard redacts jobs; --full shows it all', async ({
     expect,
   }) => {
-    const payload = replyPayload();
+    const payload = { ...replyPayload(), customfields: [{ field: 'VAT', value: 'IT01234567890' }] };
     const id = await addDeadLetter(cli.database.db, { payload });
 
     const [redacted, full] = await Promise.all([
@@ -181,7 +181,8 @@ describe.concurrent('ticketflow dlq', { timeout: COMMANDS_TIMEOUT_MS }, () => {
       ...payload,
       message: `[redacted: ${MESSAGE.length} chars]`,
       author: { type: 'guest', name: '[redacted: 11 chars]', email: '[redacted: 15 chars]' },
-      attachments: [{ name: 'note.txt', data: '[redacted: 16 chars]' }],
+      customfields: [{ field: 'VAT', value: '[redacted: 13 chars]' }],
+      attachments: [{ name: '[redacted: 8 chars]', data: '[redacted: 16 chars]' }],
     });
     expect(redacted.stdout).not.toContain('ann@example.com');
 

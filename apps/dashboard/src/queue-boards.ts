@@ -3,9 +3,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import type express from 'express';
+import { redactJobData } from '@ticketflow/contract';
 import type { QueueDefinition } from '@ticketflow/queue';
 import { ADMIN_PATH } from './cookies.ts';
-import { redactJobData } from './redact-job-data.ts';
 
 /** Where bull-board is served; its UI builds every URL from this. */
 export const BOARD_PATH = `${ADMIN_PATH}/queues`;

@@ -70,3 +70,4 @@ export {
   type NotificationJob,
 } from './notification-job.ts';
 export { describeDeadReason, type DeadReason } from './dead-reasons.ts';
+export { redactJobData } from './redact-job-data.ts';

@@ -39,6 +39,7 @@ describe('the public interface of @ticketflow/contract', () => {
         "readPositiveInt",
         "readText",
         "readTicketNumber",
+        "redactJobData",
         "replyJobId",
         "replyJobJsonSchema",
         "replyJobV1",

@@ -1,5 +1,5 @@
 import type { Config } from '@ticketflow/config';
-import { describeDeadReason, readNotificationJob } from '@ticketflow/contract';
+import { describeDeadReason, readNotificationJob, redactJobData } from '@ticketflow/contract';
 import {
   findDeadLetterById,
   listDeadLetters,
@@ -10,7 +10,6 @@ import { catalogQueues, jobCatalog, type JobCatalog } from '@ticketflow/queue';
 import { CliFailure } from '../runtime.ts';
 import { formatTime, printListing } from './print-listing.ts';
 import { parseAge, parseId, parseQueueName } from './parse-arguments.ts';
-import { redactPayload } from './redact-payload.ts';
 import { withDb } from './with-db.ts';
 
 /** Prints dead letters, newest first, replayed ones too (with the time). */
@@ -64,7 +63,7 @@ export async function listDlq(
 
 /**
  * Prints one dead letter as JSON, with the raw error (this is the operator's tool) and the
- * payload redacted unless `full`.
+ * payload redacted as the dashboard shows jobs ({@link redactJobData}), unless `full`.
  */
 export async function showDlq(
   config: Config,
@@ -85,7 +84,7 @@ export async function showDlq(
     attempts: letter.attempts,
     failedAt: letter.failedAt,
     replayedAt: letter.replayedAt,
-    payload: options.full ? letter.payload : redactPayload(letter.payload),
+    payload: options.full ? letter.payload : redactJobData(letter.payload),
   };
   process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
 }

@@ -53,7 +53,19 @@ describe('redactJobData', () => {
     const job = { v: 1, outboxId: '0193c0de-0000-7000-8000-000000000002' };
     expect(redactJobData(job)).toEqual(job);
     expect(redactJobData(undefined)).toBeUndefined();
+    expect(redactJobData(null)).toBeNull();
     expect(redactJobData(42)).toBe(42);
+    expect(redactJobData('text')).toBe('text');
+  });
+
+  it('walks a payload that is a list, as a malformed job may be', () => {
+    expect(redactJobData([{ message: 'hi' }])).toEqual([{ message: '[redacted: 2 chars]' }]);
+  });
+
+  it('leaves the job it was given untouched', () => {
+    const job = { message: 'hello', author: { name: 'Ann' } };
+    redactJobData(job);
+    expect(job).toEqual({ message: 'hello', author: { name: 'Ann' } });
   });
 
   it('keeps a __proto__ key of a hostile job as a plain key, never as the prototype', () => {

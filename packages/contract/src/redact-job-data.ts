@@ -13,23 +13,28 @@ const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+\.[^\s<>()[\]"',;:
 const MAX_DEPTH = 16;
 
 /**
- * Job data or a return value as the dashboard shows it: personal content replaced by its length
- * (`[redacted: 42 chars]`), everything else (ids, versions, ticket references, flags, outcomes)
- * as it is, so people can follow a job without reading the customer's words. It walks any shape,
- * because the jobs worth looking at are often the ones that broke the contract.
+ * A job's data or return value as operators are shown it (the dashboard's job views, `ticketflow
+ * dlq show` without `--full`): personal content replaced by its length (`[redacted: 42 chars]`),
+ * everything else (ids, versions, ticket references, flags, outcomes) as it is, so people can
+ * follow a job without reading the customer's words. It walks any shape, because the jobs worth
+ * looking at (dead letters, malformed jobs) are often the ones that broke the contract.
  */
-export function redactJobData(value: unknown, depth = 0): unknown {
+export function redactJobData(value: unknown): unknown {
+  return redactAtDepth(value, 0);
+}
+
+function redactAtDepth(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return value.replace(EMAIL_ADDRESS, '[redacted email]');
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= MAX_DEPTH) return '[redacted: nested too deep]';
-  if (Array.isArray(value)) return value.map((item) => redactJobData(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => redactAtDepth(item, depth + 1));
   // fromEntries defines own properties: a `__proto__` key in a bad job stays a plain key.
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [
       key,
       REDACTED_KEYS.has(key) && item !== null && item !== undefined && typeof item !== 'boolean'
         ? redactedLength(item)
-        : redactJobData(item, depth + 1),
+        : redactAtDepth(item, depth + 1),
     ]),
   );
 }
