@@ -10,7 +10,7 @@ import {
 import type { BridgeSettings } from './bridge-settings.ts';
 import { admitMessage, composeReplyJob, screenMessage } from './decide-mail.ts';
 import { mailDedupeKey, mailReplyId } from './mail-dedupe-key.ts';
-import type { MailOutcome } from './mail-outcome.ts';
+import type { MailOutcome, ObserveMail } from './mail-outcome.ts';
 import { readMessage } from './read-message.ts';
 
 export interface MailIngestDeps {
@@ -20,6 +20,8 @@ export interface MailIngestDeps {
   enqueue: (job: ReplyJob) => Promise<void>;
   settings: BridgeSettings;
   logger: Logger;
+  /** Given when metrics are on: counts every outcome, and every fault as `deferred`. */
+  observe?: ObserveMail;
 }
 
 /** Where a message came from. */
@@ -44,6 +46,23 @@ export type MailIngest = (raw: Uint8Array, delivery: MailDelivery) => Promise<Ma
  * key in `inbound_emails`; a posted message's original text is kept there too.
  */
 export function createMailIngest(deps: MailIngestDeps): MailIngest {
+  const ingest = createPipeline(deps);
+  const observe = deps.observe;
+  if (!observe) return ingest;
+  return async function countedIngest(raw, delivery) {
+    let outcome;
+    try {
+      outcome = await ingest(raw, delivery);
+    } catch (error) {
+      observe('deferred', '');
+      throw error;
+    }
+    observe(outcome.outcome, outcome.outcome === 'posted' ? '' : outcome.reason);
+    return outcome;
+  };
+}
+
+function createPipeline(deps: MailIngestDeps): MailIngest {
   const { db, settings, logger } = deps;
   return async function ingestMail(raw, delivery) {
     const receivedAt = new Date();

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 import type { MailIngest } from './ingest-mail.ts';
-import type { MailOutcome } from './mail-outcome.ts';
+import type { MailOutcome, ObserveMail } from './mail-outcome.ts';
 
 /** A running SMTP or LMTP listener. */
 export interface MailListener {
@@ -19,6 +19,8 @@ export interface MailListenerOptions {
   mailbox: string;
   ingest: MailIngest;
   logger: Logger;
+  /** Counts what the listener refuses before the pipeline reads it (a message over the limit). */
+  observe?: ObserveMail;
 }
 
 /**
@@ -44,7 +46,10 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
       readAtMost(stream, options.maxMessageBytes).then(
         (raw) => {
           // Over the limit: smtp-server answers 552 itself, whatever is decided here.
-          if (!raw) return callback();
+          if (!raw) {
+            options.observe?.('refused', 'message_too_large');
+            return callback();
+          }
           options
             .ingest(raw, { mailbox: options.mailbox, principal: `bridge:${options.mailbox}` })
             .then(

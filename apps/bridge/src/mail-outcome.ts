@@ -1,19 +1,49 @@
 import type { ApiError } from '@ticketflow/contract';
 
 /** Why a message was not posted although it was read: an automatic message (RFC 3834). */
-export type DropReason =
-  'loop' | 'bounce' | 'auto_submitted' | 'bulk_precedence' | 'auto_response_suppress';
+export const DROP_REASONS = [
+  'loop',
+  'bounce',
+  'auto_submitted',
+  'bulk_precedence',
+  'auto_response_suppress',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
-/** Why a message was refused: it names no ticket, or may not be posted on the one it names. */
-export type RefusalReason =
-  | 'no_ticket'
-  | 'sender_not_allowed'
-  | 'sender_not_authenticated'
-  | 'no_sender'
-  | 'no_text'
-  | 'message_too_long'
-  | 'invalid_attachment'
-  | 'invalid_job';
+/**
+ * Why a message was refused: it names no ticket, or may not be posted on the one it names, or
+ * (`message_too_large`, answered by the transports before the pipeline reads it) is too big.
+ */
+export const REFUSAL_REASONS = [
+  'no_ticket',
+  'sender_not_allowed',
+  'sender_not_authenticated',
+  'no_sender',
+  'no_text',
+  'message_too_long',
+  'message_too_large',
+  'invalid_attachment',
+  'invalid_job',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/**
+ * Counts a message by what became of it: `posted`, `dropped` or `refused` with its reason, or
+ * `deferred` (a fault answered "retry later") with none. Declared here, implemented by
+ * `@ticketflow/metrics`.
+ */
+export type ObserveMail = (
+  outcome: 'posted' | 'dropped' | 'refused' | 'deferred',
+  reason: DropReason | RefusalReason | '',
+) => void;
+
+/** Every pair {@link ObserveMail} is called with, so a metric can start each at 0. */
+export const MAIL_OUTCOMES: ReadonlyArray<{ outcome: string; reason: string }> = [
+  { outcome: 'posted', reason: '' },
+  ...DROP_REASONS.map((reason) => ({ outcome: 'dropped', reason })),
+  ...REFUSAL_REASONS.map((reason) => ({ outcome: 'refused', reason })),
+  { outcome: 'deferred', reason: '' },
+];
 
 /**
  * What the bridge did with one message. Every transport answers from this: SMTP/LMTP (250 or

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '@ticketflow/config';
 import { enqueueReply } from '@ticketflow/contract';
-import { createDb, createPgBlobStore } from '@ticketflow/db';
+import { createDb, createPgBlobStore, type Db } from '@ticketflow/db';
 import {
   createRedis,
   isRedisReady,
@@ -9,10 +9,12 @@ import {
   openQueue,
   settleWithin,
   waitForRedis,
+  type RedisClient,
   type ReplyQueue,
 } from '@ticketflow/queue';
 import { bridgeSettings, type BridgeSettings } from './bridge-settings.ts';
 import { createMailIngest, type MailIngest } from './ingest-mail.ts';
+import type { ObserveMail } from './mail-outcome.ts';
 
 /** The bridge's pipeline over its own connections, as `ticketflow bridge` runs it. */
 export interface Bridge {
@@ -20,6 +22,9 @@ export interface Bridge {
   settings: BridgeSettings;
   /** Whether Redis answered within the start-up wait (until it does, messages are deferred). */
   redisReady: boolean;
+  /** The bridge's own connections, for its readiness check. */
+  db: Db;
+  redis: RedisClient;
   close(): Promise<void>;
 }
 
@@ -33,7 +38,11 @@ const CLOSE_STEP_MS = 2000;
  * lookups, the blob store, the record of each message) and a producer connection to the reply
  * queue, whose jobs carry the catalog's options.
  */
-export async function openBridge(config: Config, logger: Logger): Promise<Bridge> {
+export async function openBridge(
+  config: Config,
+  logger: Logger,
+  observe?: ObserveMail,
+): Promise<Bridge> {
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   const redis = createRedis(config.redisUrl, 'producer', config.redisClusterNodes);
   const catalog = jobCatalog(config);
@@ -45,6 +54,7 @@ export async function openBridge(config: Config, logger: Logger): Promise<Bridge
     blobs: createPgBlobStore(db),
     settings,
     logger,
+    observe,
     enqueue: async (job) => {
       // The producer connection would hold the command while Redis is away; fail at once so
       // the MTA keeps the message and tries again.
@@ -56,6 +66,8 @@ export async function openBridge(config: Config, logger: Logger): Promise<Bridge
     ingest,
     settings,
     redisReady: await waitForRedis(redis, REDIS_WAIT_MS),
+    db,
+    redis,
     async close() {
       await settleWithin(CLOSE_STEP_MS, queue.close());
       redis.disconnect();

@@ -162,28 +162,58 @@ describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
 });
 
 describe('ticketflow bridge (listener)', SPAWNING, () => {
-  it('takes SMTP on the port it is given, and stops on SIGTERM', async () => {
-    const run = ticketflow(['bridge', '--smtp', '0', '--host', '127.0.0.1'], '', {
+  it('takes SMTP on the port it is given, answers health and counts each outcome on --http, and stops on SIGTERM', async () => {
+    const run = ticketflow(['bridge', '--smtp', '0', '--http', '0', '--host', '127.0.0.1'], '', {
       LOG_LEVEL: 'info',
     });
-    const port = await until(
+    const [smtpPort, httpPort] = await until(
       'the bridge to listen',
-      () => /"port":(\d+)/.exec(run.output())?.[1],
+      () => {
+        const smtp = /"protocol":"smtp".*?"port":(\d+)/.exec(run.output())?.[1];
+        const http = /"port":(\d+),"msg":"email bridge health/.exec(run.output())?.[1];
+        return smtp && http && [Number(smtp), `http://127.0.0.1:${http}`];
+      },
       DEADLINE_MS,
     );
+    const mail = (subject: string, text: string) => ({
+      from: 'client@demo.example',
+      to: 'support@desk.example',
+      subject,
+      messageId: `<${randomUUID()}@mail.example>`,
+      text,
+    });
     const bare = `${randomUUID()}@mail.example`;
     const answer = await stack.send(
-      { port: Number(port) },
-      {
-        from: 'client@demo.example',
-        to: 'support@desk.example',
-        subject: TAG,
-        messageId: `<${bare}>`,
-        text: 'Through the listener.',
-      },
+      { port: Number(smtpPort) },
+      { ...mail(TAG, 'Through the listener.'), messageId: `<${bare}>` },
     );
     expect(answer.text).toMatch(/^250 OK: posted as reply/);
     await stack.storedReplies(`email:support:${bare}`);
+    const port = { port: Number(smtpPort) };
+    expect((await stack.send(port, mail('Hello', 'Which ticket?'))).code).toBe(550);
+    expect((await stack.send(port, mail(TAG, 'x'.repeat(MAX_MESSAGE_BYTES)))).code).toBe(552);
+
+    expect((await fetch(`${httpPort}/readyz`)).status).toBe(200);
+    expect((await fetch(`${httpPort}/metrics`)).status).toBe(401);
+    const token = await ticketflow(['token', '--role', 'ops', '--sub', 'bridge-metrics'], '')
+      .exited;
+    const metrics = await fetch(`${httpPort}/metrics`, {
+      headers: { authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    const count = (outcome: string, reason: string) =>
+      new RegExp(
+        `^ticketflow_inbound_emails_total\\{outcome="${outcome}",reason="${reason}"\\} (\\d+)$`,
+        'm',
+      ).exec(text)?.[1];
+    expect(count('posted', '')).toBe('1');
+    expect(count('refused', 'no_ticket')).toBe('1');
+    expect(count('refused', 'message_too_large')).toBe('1');
+    // Outcomes it has not met yet are there from the start, at 0.
+    expect(count('dropped', 'bounce')).toBe('0');
+    expect(count('deferred', '')).toBe('0');
+
     run.child.kill('SIGTERM');
     expect(await run.exited).toMatchObject({ code: 0 });
   });

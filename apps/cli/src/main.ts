@@ -149,6 +149,7 @@ const bridgeCommand = program
   .description('the email bridge: take mail over SMTP and/or LMTP and post it as replies')
   .option('--smtp <port>', 'take SMTP on this port')
   .option('--lmtp <port>', 'take LMTP on this port (what Postfix delivers to a mailbox with)')
+  .option('--http <port>', 'serve /healthz, /readyz and /metrics (an ops token) on this port')
   .option('--host <address>', 'the address to listen on', '127.0.0.1')
   .action((o: BridgeOptions) => bridge(loadConfig(), o));
 
@@ -175,7 +176,7 @@ dlq
 
 dlq
   .command('show')
-  .description('one dead letter as JSON, with the raw error; message text and names are redacted')
+  .description('one dead letter as JSON: the raw error, the payload with personal data redacted')
   .argument('<id>', 'dead letter id')
   .option('--full', 'show the payload unredacted')
   .action((id: string, o: { full?: boolean }) => showDlq(loadConfig(), id, { full: !!o.full }));

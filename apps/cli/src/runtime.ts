@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { ConfigError, parseConfig, type Config } from '@ticketflow/config';
-import type { VerificationKey } from '@ticketflow/ingress';
+import { createTokenVerifier, type Principal, type VerificationKey } from '@ticketflow/ingress';
 
 /** Thrown for a failed check; main prints the message on one line and exits 1. */
 export class CliFailure extends Error {
@@ -43,6 +43,25 @@ export function loadVerificationKey(config: Config): VerificationKey {
     }
   }
   return { kind: 'secret', secret: signingSecret(config) };
+}
+
+/**
+ * The key and a verifier of bearer tokens with the configured audience and issuer: one per
+ * process, so the API and `/metrics` share its cache of verified tokens.
+ */
+export function loadTokenVerifier(config: Config): {
+  key: VerificationKey;
+  verifyToken: (authorization: string | undefined) => Principal;
+} {
+  const key = loadVerificationKey(config);
+  return {
+    key,
+    verifyToken: createTokenVerifier({
+      key,
+      audience: config.jwt.audience,
+      issuer: config.jwt.issuer,
+    }),
+  };
 }
 
 /** The HS256 secret tokens are signed with (`token`, `demo`). */

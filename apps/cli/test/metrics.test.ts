@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY_JOB, replyJobId, type ReplyJob } from '@ticketflow/contract';
 import { createRedis, jobCatalog, jobOptions, openQueue } from '@ticketflow/queue';
 import { parseConfig } from '@ticketflow/config';
-import { replyJob, until } from '@ticketflow/testing/peers';
+import { DEMO_TICKET_SUBJECT, rawMail, replyJob, until } from '@ticketflow/testing/peers';
 import { startNotifyingStack, type NotifyingStack } from './notifying-stack.ts';
 import { useCliFixture } from './run-cli.ts';
 import { scrapeMetrics, type Scrape } from './scrape-metrics.ts';
@@ -185,6 +185,40 @@ describe('/metrics', () => {
     expect(delta('ticketflow_replies_persisted_total')).toBe(1);
     expect(delta('ticketflow_reply_duplicates_suppressed_total')).toBe(1);
     expect(delta('ticketflow_dead_letters_total', { queue: 'replies' })).toBe(1);
+  });
+
+  it('counts each inbound email by outcome and reason, every pair from 0', async () => {
+    const before = await scrape();
+    expect(
+      before.value('ticketflow_inbound_emails_total', { outcome: 'dropped', reason: 'bounce' }),
+    ).toBe(0);
+    const post = (raw: string) =>
+      fetch(`${stack.url}/api/v2/inbound-email`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.token('bridge')}`,
+          'content-type': 'message/rfc822',
+        },
+        body: raw,
+      });
+    expect((await post(rawMail({ Subject: DEMO_TICKET_SUBJECT }, 'Counted.').raw)).status).toBe(
+      200,
+    );
+    expect((await post(rawMail({ Subject: 'Which ticket?' }, 'Refused.').raw)).status).toBe(422);
+    const away = rawMail(
+      { Subject: DEMO_TICKET_SUBJECT, 'Auto-Submitted': 'auto-replied' },
+      'Away.',
+    );
+    expect((await post(away.raw)).status).toBe(200);
+    const delta = moved(before, await scrape());
+    expect(delta('ticketflow_inbound_emails_total', { outcome: 'posted', reason: '' })).toBe(1);
+    expect(
+      delta('ticketflow_inbound_emails_total', { outcome: 'refused', reason: 'no_ticket' }),
+    ).toBe(1);
+    expect(
+      delta('ticketflow_inbound_emails_total', { outcome: 'dropped', reason: 'auto_submitted' }),
+    ).toBe(1);
+    expect(delta('ticketflow_inbound_emails_total', { outcome: 'deferred', reason: '' })).toBe(0);
   });
 
   it('labels a request no route matched as unmatched, never by its URL', async () => {

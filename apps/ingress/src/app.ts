@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { QueueEvents } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '@ticketflow/config';
-import { createMailIngest, type BridgeSettings } from '@ticketflow/bridge';
+import { createMailIngest, type BridgeSettings, type ObserveMail } from '@ticketflow/bridge';
 import { apiError, type AttachmentLimits, type FormMap } from '@ticketflow/contract';
 import type { BlobStore, Db } from '@ticketflow/db';
 import type { JobDefinition, RedisClient, ReplyQueue } from '@ticketflow/queue';
@@ -55,6 +55,8 @@ export interface IngressDeps {
   observeRequest?: ObserveRequest;
   /** The email bridge's settings: given, the app serves `POST /api/v2/inbound-email`. */
   inboundEmail?: BridgeSettings;
+  /** Given when metrics are on: counts what became of each inbound message. */
+  observeMail?: ObserveMail;
 }
 
 /** The ingress HTTP app: the route table of API.md §1 behind auth and body parsing. */
@@ -99,6 +101,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
           enqueue: createReplyEnqueuer(deps.queue, deps.replyJob, deps.redis),
           settings: deps.inboundEmail,
           logger: deps.logger,
+          observe: deps.observeMail,
         }),
         {
           mailbox: deps.inboundEmail.mailbox,

@@ -1,18 +1,23 @@
+import type { Server } from 'node:http';
 import { pino } from 'pino';
 import {
   EXIT_RETRY,
   ingestStream,
+  MAIL_OUTCOMES,
   openBridge,
   startMailListener,
   type MailListener,
 } from '@ticketflow/bridge';
 import type { Config } from '@ticketflow/config';
-import { createLogger, loadConfig } from '../runtime.ts';
+import { answerClientErrors, createHealthApp, createMetricsEndpoint } from '@ticketflow/ingress';
+import { createMetrics } from '@ticketflow/metrics';
+import { createLogger, loadConfig, loadTokenVerifier } from '../runtime.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface BridgeOptions {
   smtp?: string;
   lmtp?: string;
+  http?: string;
   host: string;
 }
 
@@ -20,14 +25,17 @@ export interface BridgeOptions {
 const CLOSE_LISTENERS_MS = 5000;
 
 /**
- * `ticketflow bridge [--smtp PORT] [--lmtp PORT] [--host 127.0.0.1]`: the email bridge as a
- * long-running listener that an MTA delivers to, with the same configuration as `serve`.
- * SIGTERM or SIGINT stops taking mail, lets deliveries in progress finish, and exits.
+ * `ticketflow bridge [--smtp PORT] [--lmtp PORT] [--http PORT] [--host 127.0.0.1]`: the email
+ * bridge as a long-running listener that an MTA delivers to, with the same configuration as
+ * `serve`. `--http` serves `/healthz`, `/readyz` and (an ops token) `/metrics` with the count
+ * of every message by outcome. SIGTERM or SIGINT stops taking mail, lets deliveries in
+ * progress finish, and exits.
  */
 export async function bridge(config: Config, options: BridgeOptions): Promise<void> {
   const ports = {
     smtp: options.smtp === undefined ? undefined : parsePort(options.smtp, '--smtp'),
     lmtp: options.lmtp === undefined ? undefined : parsePort(options.lmtp, '--lmtp'),
+    http: options.http === undefined ? undefined : parsePort(options.http, '--http'),
   };
   if (ports.smtp === undefined && ports.lmtp === undefined) {
     throw new UsageError('give --smtp PORT, --lmtp PORT or both');
@@ -38,7 +46,12 @@ export async function bridge(config: Config, options: BridgeOptions): Promise<vo
       'TICKETFLOW_MAIL_SECRET is not set: replies are matched with the built-in development key; set the one the workers use',
     );
   }
-  const opened = await openBridge(config, logger);
+  // Counted only where someone can read the counts: the HTTP listener's /metrics.
+  const metrics =
+    ports.http !== undefined && config.metrics
+      ? createMetrics({ mailOutcomes: MAIL_OUTCOMES })
+      : undefined;
+  const opened = await openBridge(config, logger, metrics?.observeMail);
   if (!opened.redisReady) logger.warn('Redis is unreachable: posting waits for it (451 meanwhile)');
   const listeners: MailListener[] = [];
   for (const protocol of ['smtp', 'lmtp'] as const) {
@@ -52,6 +65,7 @@ export async function bridge(config: Config, options: BridgeOptions): Promise<vo
       mailbox: opened.settings.mailbox,
       ingest: opened.ingest,
       logger,
+      observe: metrics?.observeMail,
     });
     listeners.push(listener);
     logger.info(
@@ -59,11 +73,43 @@ export async function bridge(config: Config, options: BridgeOptions): Promise<vo
       `email bridge taking ${protocol.toUpperCase()} on ${options.host}:${listener.port}`,
     );
   }
+  const http =
+    ports.http === undefined
+      ? undefined
+      : await listenHttp(
+          createHealthApp({
+            db: opened.db,
+            redis: opened.redis,
+            logger,
+            accessLog: config.accessLog,
+            mounts: metrics
+              ? [
+                  [
+                    '/metrics',
+                    createMetricsEndpoint(loadTokenVerifier(config).verifyToken, metrics.scrape),
+                  ],
+                ]
+              : [],
+            observeRequest: metrics?.observeRequest,
+          }),
+          ports.http,
+          options.host,
+        );
+  if (http) {
+    const address = http.address();
+    const port = typeof address === 'object' && address ? address.port : ports.http;
+    logger.info(
+      { host: options.host, port },
+      `email bridge health on http://${options.host}:${port}`,
+    );
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'email bridge shutting down');
+    http?.closeAllConnections();
+    http?.close();
     await Promise.race([
       Promise.all(listeners.map((l) => l.close())),
       new Promise((resolve) => setTimeout(resolve, CLOSE_LISTENERS_MS).unref()),
@@ -106,6 +152,18 @@ export async function bridgeIngest(options: { mailbox?: string }): Promise<never
   }
   (result.code === 0 ? process.stdout : process.stderr).write(`ticketflow: ${result.line}\n`);
   process.exit(result.code);
+}
+
+function listenHttp(
+  app: ReturnType<typeof createHealthApp>,
+  port: number,
+  host: string,
+): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    answerClientErrors(server);
+    server.once('error', reject);
+  });
 }
 
 function parsePort(text: string, option: string): number {

@@ -1,6 +1,6 @@
 import type { QueueEvents } from 'bullmq';
 import type { Server } from 'node:http';
-import { bridgeSettings } from '@ticketflow/bridge';
+import { bridgeSettings, MAIL_OUTCOMES } from '@ticketflow/bridge';
 import type { Config } from '@ticketflow/config';
 import { createDashboard } from '@ticketflow/dashboard';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
@@ -9,7 +9,6 @@ import {
   createHealthApp,
   createIngressApp,
   createMetricsEndpoint,
-  createTokenVerifier,
   type IngressDeps,
 } from '@ticketflow/ingress';
 import { createMetrics } from '@ticketflow/metrics';
@@ -22,7 +21,7 @@ import {
   type ReplyQueue,
 } from '@ticketflow/queue';
 import { replayDeadLetter, startWorkers } from '@ticketflow/worker';
-import { createLogger, loadVerificationKey } from '../runtime.ts';
+import { createLogger, loadTokenVerifier } from '../runtime.ts';
 
 export interface ServeModes {
   ingress: boolean;
@@ -43,9 +42,9 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     );
   }
   // The API and /metrics (every mode) share one verifier, and its cache of verified tokens.
-  const key = modes.ingress || config.metrics ? loadVerificationKey(config) : undefined;
-  const verifyToken =
-    key && createTokenVerifier({ key, audience: config.jwt.audience, issuer: config.jwt.issuer });
+  const auth = modes.ingress || config.metrics ? loadTokenVerifier(config) : undefined;
+  const key = auth?.key;
+  const verifyToken = auth?.verifyToken;
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   const blobs = createPgBlobStore(db);
   const producer = createRedis(config.redisUrl, 'producer', config.redisClusterNodes);
@@ -53,7 +52,10 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const closers: Array<() => Promise<unknown>> = [];
   const catalog = jobCatalog(config);
   const metrics = config.metrics
-    ? createMetrics({ catalog, redis: producer, prefix: config.queuePrefix })
+    ? createMetrics({
+        queues: { catalog, redis: producer, prefix: config.queuePrefix },
+        mailOutcomes: MAIL_OUTCOMES,
+      })
     : undefined;
   const mounts: Array<NonNullable<IngressDeps['mounts']>[number]> = [];
   if (metrics && verifyToken) {
@@ -115,6 +117,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
       mounts,
       ...(modes.worker ? { consumers: () => workers?.health() ?? {} } : {}),
       observeRequest: metrics?.observeRequest,
+      observeMail: metrics?.observeMail,
     });
   } else {
     app = createHealthApp({
