@@ -24,6 +24,7 @@ function facts(change: Partial<DoctorFacts> = {}): DoctorFacts {
     production: true,
     devJwtSecret: false,
     devMailSecret: false,
+    bridge: { staffAddresses: 0, authservId: undefined },
     ...change,
   };
 }
@@ -65,6 +66,7 @@ describe('doctorChecks', () => {
       'smtp',
       'jwt secret',
       'mail secret',
+      'bridge senders',
     ]);
   });
 
@@ -210,6 +212,31 @@ describe('doctorChecks', () => {
     );
     expect(check(checks, 'jwt secret')).toMatchObject({ ok: false });
     expect(check(checks, 'mail secret')).toMatchObject({ ok: false });
+  });
+});
+
+describe('the bridge senders check', () => {
+  it('fails staff addresses without sender authentication in production, warns elsewhere', () => {
+    const unchecked = { bridge: { staffAddresses: 2, authservId: undefined } };
+    expect(check(doctorChecks(facts(unchecked)), 'bridge senders')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('a forged staff address posts a staff reply') as string,
+      fix: expect.stringContaining('TICKETFLOW_BRIDGE_AUTHSERV_ID') as string,
+    });
+    expect(
+      check(doctorChecks(facts({ ...unchecked, production: false })), 'bridge senders'),
+    ).toMatchObject({ ok: true, warning: true });
+  });
+
+  it('passes with an authserv-id, or with no staff addresses to forge', () => {
+    expect(
+      check(
+        doctorChecks(facts({ bridge: { staffAddresses: 2, authservId: 'mx.help.example' } })),
+        'bridge senders',
+      ),
+    ).toMatchObject({ ok: true, detail: expect.stringContaining('mx.help.example') as string });
+    expect(check(doctorChecks(facts()), 'bridge senders')).toMatchObject({ ok: true });
+    expect(check(doctorChecks(facts()), 'bridge senders').warning).toBeUndefined();
   });
 });
 

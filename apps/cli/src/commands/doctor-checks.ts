@@ -54,6 +54,8 @@ export interface DoctorFacts {
   production: boolean;
   devJwtSecret: boolean;
   devMailSecret: boolean;
+  /** The email bridge's staff addresses and its MTA's authserv-id (unset: From not checked). */
+  bridge: { staffAddresses: number; authservId: string | undefined };
 }
 
 /** BullMQ refuses older servers; 6.2 is the version it recommends and tests against. */
@@ -90,7 +92,29 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
           'set TICKETFLOW_MAIL_SECRET to 32+ random characters (openssl rand -hex 32)',
         )
       : pass('mail secret', 'configured'),
+    bridgeSendersCheck(facts),
   ];
+}
+
+/**
+ * Whether the email bridge checks who mail is from. Without an authserv-id the From header is
+ * taken as delivered; with staff addresses configured, that lets anyone who writes one in From
+ * post a staff reply, which Ticketflow then emails to the client as the helpdesk.
+ */
+function bridgeSendersCheck({ bridge, production }: DoctorFacts): DoctorCheck {
+  if (bridge.authservId) {
+    return pass(
+      'bridge senders',
+      `From checked against Authentication-Results of ${bridge.authservId}`,
+    );
+  }
+  if (bridge.staffAddresses === 0) {
+    return pass('bridge senders', 'From taken as delivered (no staff addresses)');
+  }
+  const detail = `TICKETFLOW_BRIDGE_STAFF names ${bridge.staffAddresses} address(es), but From is not checked: a forged staff address posts a staff reply that is emailed to the client`;
+  const fix =
+    "set TICKETFLOW_BRIDGE_AUTHSERV_ID to your MTA's authserv-id (see README, Email bridge)";
+  return production ? fail('bridge senders', detail, fix) : warn('bridge senders', detail, fix);
 }
 
 /**

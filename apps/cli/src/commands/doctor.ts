@@ -47,6 +47,10 @@ export async function doctor(config: Config, options: { json: boolean }): Promis
     production: config.production,
     devJwtSecret: config.jwt.usesDevSecret,
     devMailSecret: config.mail.usesDevSecret,
+    bridge: {
+      staffAddresses: config.bridge.staff.length,
+      authservId: config.bridge.authservId,
+    },
   });
   const ok = checks.every((c) => c.ok);
   process.stdout.write(
