@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,46 @@ describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
       outcome: 'refused',
       reason: 'no_ticket',
     });
+  });
+
+  it('stores a piped attachment byte-exact under the rules of the HTTP path, and refuses a forbidden one with 67', async () => {
+    const invoice = randomBytes(20_000);
+    const withFile = (name: string, bytes: Buffer) =>
+      message(
+        {
+          Subject: TAG,
+          'MIME-Version': '1.0',
+          'Content-Type': 'multipart/mixed; boundary="part"',
+        },
+        [
+          '--part',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'The invoice is attached.',
+          '--part',
+          'Content-Type: application/pdf',
+          `Content-Disposition: attachment; filename="${name}"`,
+          'Content-Transfer-Encoding: base64',
+          '',
+          bytes.toString('base64'),
+          '--part--',
+        ].join('\r\n'),
+      );
+    const good = withFile('invoice.pdf', invoice);
+    const bad = withFile('run.exe', Buffer.from('MZ'));
+    const [posted, refused] = await Promise.all([
+      ticketflow(['bridge', 'ingest'], good.raw).exited,
+      ticketflow(['bridge', 'ingest'], bad.raw).exited,
+    ]);
+    expect(posted).toMatchObject({ code: 0 });
+    const [reply] = await stack.storedReplies(good.key);
+    expect(reply).toMatchObject({ message: 'The invoice is attached.' });
+    expect(await stack.storedAttachments(reply!.id)).toEqual([
+      { name: 'invoice.pdf', bytes: invoice },
+    ]);
+    expect(refused).toMatchObject({ code: 67 });
+    expect(refused.stderr).toContain('Attachment 1 ("run.exe"): extension .exe');
+    expect(await stack.database.db('ticket_replies').where({ dedupe_key: bad.key })).toEqual([]);
   });
 
   it('stores one reply when two processes ingest the same message at once (--mailbox names the key)', async () => {

@@ -45,6 +45,8 @@ export interface BridgeStack {
   storedReplies(dedupeKey: string): Promise<StoredReplyRow[]>;
   /** The bridge's record of a message. */
   inboundEmail(dedupeKey: string): Promise<Record<string, unknown> | undefined>;
+  /** A stored reply's files in order: the name each was stored under and its bytes (if kept). */
+  storedAttachments(replyId: number): Promise<Array<{ name: string; bytes: Buffer | undefined }>>;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,17 @@ export async function startBridgeStack(): Promise<BridgeStack> {
       }),
     inboundEmail: (dedupeKey) =>
       database.db('inbound_emails').where({ dedupe_key: dedupeKey }).first(),
+    async storedAttachments(replyId) {
+      const stored = await database
+        .db('reply_attachments')
+        .where({ reply_id: replyId })
+        .orderBy('position')
+        .select<{ original_name: string; sha256: string }[]>('original_name', 'sha256');
+      const blobs = createPgBlobStore(database.db);
+      return Promise.all(
+        stored.map(async (s) => ({ name: s.original_name, bytes: await blobs.read(s.sha256) })),
+      );
+    },
     async close() {
       for (const listener of listeners) await listener.close();
       for (const bridge of bridges) await bridge.close();

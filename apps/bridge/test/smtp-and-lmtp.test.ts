@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyJobId } from '@ticketflow/contract';
-import { createPgBlobStore } from '@ticketflow/db';
 import { createRedis, jobCatalog, openQueue } from '@ticketflow/queue';
 import { until } from '@ticketflow/testing/peers';
 import {
@@ -317,20 +316,12 @@ describe('the bridge over SMTP', () => {
     });
     expect(answer.code).toBe(250);
     const [reply] = await stack.storedReplies(key);
-    const stored = await stack.database
-      .db('reply_attachments')
-      .where({ reply_id: reply!.id })
-      .orderBy('position')
-      .select<{ original_name: string; sha256: string }[]>('original_name', 'sha256');
-    const blobs = createPgBlobStore(stack.database.db);
-    const bytes = await Promise.all(stored.map((s) => blobs.read(s.sha256)));
     // nodemailer puts the inline image beside the HTML, ahead of the attachments, and names it.
-    expect(stored.map((s) => s.original_name)).toEqual([
-      'attachment-3.png',
-      'screen.png',
-      'notes.txt',
+    expect(await stack.storedAttachments(reply!.id)).toEqual([
+      { name: 'attachment-3.png', bytes: logo },
+      { name: 'screen.png', bytes: screenshot },
+      { name: 'notes.txt', bytes: Buffer.from('héllo ✓\n') },
     ]);
-    expect(bytes).toEqual([logo, screenshot, Buffer.from('héllo ✓\n')]);
 
     const refused = newMessageId();
     const exe = await stack.send(stack.smtp, {
