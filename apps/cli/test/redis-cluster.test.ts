@@ -63,16 +63,25 @@ const TWICE = 10;
 /** Requests in flight at once, over both ingresses. */
 const IN_FLIGHT = 16;
 
+/** Every this many plain replies, one asks `Prefer: wait` (the event stream on the cluster). */
+const WAIT_EVERY = 20;
+
 interface Answer {
   status: number;
   replyid: string | undefined;
   replayed: boolean;
+  /** With `Prefer: wait`: the state the ingress answered (`persisted` once the worker stored it). */
+  state?: string;
   /** The error's message, so a failed assertion says what went wrong. */
   message?: string;
 }
 
 /** One reply as the seeded client, urlencoded or JSON (alternately), to `url`. */
-async function post(url: string, n: number, key?: string): Promise<Answer> {
+async function post(
+  url: string,
+  n: number,
+  options: { key?: string; wait?: boolean } = {},
+): Promise<Answer> {
   const fields = { ticketid: String(stack.seed.ticketId), message: `cluster load ${n}` };
   const json = n % 2 === 0;
   const res = await fetch(`${url}/api/v2/add-ticket-reply`, {
@@ -80,15 +89,17 @@ async function post(url: string, n: number, key?: string): Promise<Answer> {
     headers: {
       authorization: `Bearer ${stack.token('client', { clientid: stack.seed.clientId })}`,
       'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
-      ...(key ? { 'idempotency-key': key } : {}),
+      ...(options.key ? { 'idempotency-key': options.key } : {}),
+      ...(options.wait ? { prefer: 'wait=20' } : {}),
     },
     body: json ? JSON.stringify(fields) : new URLSearchParams(fields),
   });
-  const body = (await res.json()) as { replyid?: string; message?: string };
+  const body = (await res.json()) as { replyid?: string; message?: string; status?: string };
   return {
     status: res.status,
     replyid: body.replyid,
     replayed: res.headers.get('idempotent-replayed') === 'true',
+    ...(options.wait ? { state: body.status } : {}),
     ...(res.status === 200 ? {} : { message: body.message }),
   };
 }
@@ -117,13 +128,14 @@ describe('Ticketflow on a Redis Cluster', () => {
       const tasks = [
         ...Array.from(
           { length: PLAIN },
-          (_, n) => () => post(ingresses[n % 2]!, n).then((a) => [a]),
+          (_, n) => () =>
+            post(ingresses[n % 2]!, n, { wait: n % WAIT_EVERY === 0 }).then((a) => [a]),
         ),
         // The same key again at the other ingress: the first answer again, nothing stored twice.
         ...Array.from({ length: KEYED }, (_, i) => async () => {
           const n = PLAIN + i;
-          const first = await post(ingresses[n % 2]!, n, key(n));
-          return [first, await post(ingresses[(n + 1) % 2]!, n, key(n))];
+          const first = await post(ingresses[n % 2]!, n, { key: key(n) });
+          return [first, await post(ingresses[(n + 1) % 2]!, n, { key: key(n) })];
         }),
         // Twice without a key: two replies, as the client asked twice.
         ...Array.from({ length: TWICE }, (_, i) => () => {
@@ -134,6 +146,10 @@ describe('Ticketflow on a Redis Cluster', () => {
       const answers = await inFlight(IN_FLIGHT, tasks);
 
       expect(answers.flat().filter((a) => a.status !== 200)).toEqual([]);
+      // Those that waited saw their reply stored, through each ingress's event stream.
+      const waited = answers.flat().filter((a) => a.state !== undefined);
+      expect(waited).toHaveLength(PLAIN / WAIT_EVERY);
+      expect(waited.filter((a) => a.state !== 'persisted')).toEqual([]);
       for (const [first, retry] of answers.slice(PLAIN, PLAIN + KEYED)) {
         expect(retry).toEqual({ status: 200, replyid: first!.replyid, replayed: true });
       }

@@ -71,10 +71,9 @@ export async function startDashboardStack(): Promise<DashboardStack> {
   const secret = config.jwt.secret!;
   const logger = pino({ level: 'silent' });
   const producer = createRedis(config.redisUrl, 'producer');
-  const eventsConnection = createRedis(config.redisUrl, 'worker');
   const catalog = jobCatalog(config);
   const replies = openQueue<ReplyQueue>(catalog.replies, producer, prefix);
-  const queueEvents = openQueueEvents(catalog.replies, eventsConnection, prefix);
+  const queueEvents = openQueueEvents(catalog.replies, producer, prefix);
   const verifyToken = createTokenVerifier({
     key: { kind: 'secret', secret },
     audience: config.jwt.audience,
@@ -162,7 +161,6 @@ export async function startDashboardStack(): Promise<DashboardStack> {
       await queueEvents.close();
       await replies.close();
       producer.disconnect();
-      eventsConnection.disconnect();
       await deletePrefix(prefix);
       await database.drop();
       await rm(mailDir, { recursive: true, force: true });

@@ -122,10 +122,9 @@ export async function startStack(
       )
     : pino({ level: 'silent' });
   const producer = createRedis(config.redisUrl, 'producer');
-  const eventsConnection = createRedis(config.redisUrl, 'worker');
   const catalog = jobCatalog(config);
   const queue = openQueue<ReplyQueue>(catalog.replies, producer, prefix);
-  const queueEvents = openQueueEvents(catalog.replies, eventsConnection, prefix);
+  const queueEvents = openQueueEvents(catalog.replies, producer, prefix);
   await queueEvents.waitUntilReady();
   const app = createIngressApp({
     db: database.db,
@@ -196,7 +195,6 @@ export async function startStack(
       await settleWithin(2000, queueEvents.close());
       await settleWithin(2000, queue.close());
       producer.disconnect();
-      eventsConnection.disconnect();
       workerConnection?.disconnect();
       await drop();
       await rm(mailDir, { recursive: true, force: true });

@@ -157,11 +157,10 @@ export function useWorkerFixture(tickets: { tidPrefix: string; subject: string }
 
   beforeAll(async () => {
     const producer = createRedis(redisUrl(), 'producer');
-    const eventsConnection = createRedis(redisUrl(), 'worker');
-    connections.push(producer, eventsConnection);
+    connections.push(producer);
     queue = openQueue<ReplyQueue>(CATALOG.replies, producer, stores.prefix);
     notifications = openQueue(CATALOG.notifications, producer, stores.prefix);
-    const opened = openQueueEvents(CATALOG.replies, eventsConnection, stores.prefix);
+    const opened = openQueueEvents(CATALOG.replies, producer, stores.prefix);
     events = opened;
     await opened.waitUntilReady();
   });

@@ -1,4 +1,5 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
 import type { ReplyJob } from '@ticketflow/contract';
 import type { JobDefinition, QueueDefinition } from './job-catalog.ts';
 import type { RedisClient } from './redis-connection.ts';
@@ -24,12 +25,26 @@ export function openQueue<Q extends Queue = Queue>(
   }) as Q;
 }
 
+/**
+ * A queue's event stream. BullMQ reads it with a blocking XREAD on a copy of whatever client it
+ * is given, so it gets a copy of `connection` that never connects itself (`lazyConnect`) and
+ * holds what a blocking reader needs (no per-command retry limit or timeout): one connection,
+ * BullMQ's own, opened and closed by the QueueEvents.
+ */
 export function openQueueEvents(
   definition: QueueDefinition,
   connection: RedisClient,
   prefix: string,
 ): QueueEvents {
-  return new QueueEvents(definition.name, { connection, prefix });
+  const blocking = { maxRetriesPerRequest: null, commandTimeout: undefined };
+  const template =
+    connection instanceof Cluster
+      ? connection.duplicate(undefined, {
+          lazyConnect: true,
+          redisOptions: { ...connection.options.redisOptions, ...blocking },
+        })
+      : connection.duplicate({ ...blocking, lazyConnect: true });
+  return new QueueEvents(definition.name, { connection: template, prefix });
 }
 
 /** The options to add `job` with, under an explicit id (ids only save work; see guarantee 2). */

@@ -73,9 +73,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     let events: Promise<QueueEvents> | undefined;
     const queueEvents = () =>
       (events ??= (async () => {
-        const connection = createRedis(config.redisUrl, 'worker', config.redisClusterNodes);
-        connections.push(connection);
-        const opened = openQueueEvents(catalog.replies, connection, config.queuePrefix);
+        const opened = openQueueEvents(catalog.replies, producer, config.queuePrefix);
         opened.on('error', (error) =>
           logger.warn({ err: error.message }, 'queue events: Redis error'),
         );
