@@ -22,16 +22,7 @@ const scrape = () => scrapeMetrics(stack.url, stack.token('ops'));
 
 /** Posts a reply as the seeded client and waits for it to be stored; answers its id. */
 async function postReply(message: string): Promise<string> {
-  const res = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${stack.token('client', { clientid: stack.seed.clientId })}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      prefer: 'wait=10',
-    },
-    body: new URLSearchParams({ ticketid: String(stack.seed.ticketId), message }),
-  });
-  const body = (await res.json()) as { status: string; replyid: string };
+  const { body } = await stack.postReply(message, 10);
   expect(body.status).toBe('persisted');
   return body.replyid;
 }

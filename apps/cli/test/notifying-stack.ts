@@ -25,9 +25,22 @@ export interface NotifyingStack {
   smtp: SmtpPeer;
   hooks: WebhookReceiver;
   token(role: Role, claims?: { clientid?: number }): string;
+  /**
+   * POSTs a reply to the demo ticket as its client, urlencoded, with `Prefer: wait=<waitS>`
+   * when given; answers the HTTP status and the JSON body.
+   */
+  postReply(message: string, waitS?: number): Promise<{ status: number; body: ReplyAnswer }>;
   /** Starts `serve` once more on this stack's database and prefix (e.g. `--worker` alone). */
   serve(args: string[], env?: Record<string, string>): Promise<ServeChild>;
   close(): Promise<void>;
+}
+
+/** What add-ticket-reply answers (success or error). */
+export interface ReplyAnswer {
+  result: string;
+  replyid: string;
+  status: string;
+  message?: string;
 }
 
 export interface ServeChild {
@@ -71,22 +84,35 @@ export async function startNotifyingStack(
   const serve = (args: string[], extra: Record<string, string> = {}) =>
     startServeChild(cli, args, { ...env, PORT: '0', LOG_LEVEL: 'info', ...extra });
   const main = await serve(options.serveArgs ?? []);
+  const token: NotifyingStack['token'] = (role, claims = {}) =>
+    signToken({
+      secret,
+      audience: 'ticketflow',
+      issuer: undefined,
+      role,
+      sub: `${role}-cli-test`,
+      ...claims,
+      ttlSeconds: 600,
+    });
   return {
     url: main.url,
     env,
     seed,
     smtp,
     hooks,
-    token: (role, claims = {}) =>
-      signToken({
-        secret,
-        audience: 'ticketflow',
-        issuer: undefined,
-        role,
-        sub: `${role}-cli-test`,
-        ...claims,
-        ttlSeconds: 600,
-      }),
+    token,
+    async postReply(message, waitS) {
+      const res = await fetch(`${main.url}/api/v2/add-ticket-reply`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token('client', { clientid: seed.clientId })}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(waitS === undefined ? {} : { prefer: `wait=${waitS}` }),
+        },
+        body: new URLSearchParams({ ticketid: String(seed.ticketId), message }),
+      });
+      return { status: res.status, body: (await res.json()) as ReplyAnswer };
+    },
     serve,
     async close() {
       main.child.kill('SIGTERM');

@@ -34,16 +34,8 @@ describe('Redis connections per process (README, Connections per process)', () =
     onTestFinished(() => stack.close());
     await settled(1);
 
-    const answer = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${stack.token('client', { clientid: stack.seed.clientId })}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        // No worker runs: the answer comes when the wait is over, from the event stream's reader.
-        prefer: 'wait=1',
-      },
-      body: new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: 'counted' }),
-    });
+    // No worker runs: the answer comes when the wait is over, from the event stream's reader.
+    const answer = await stack.postReply('counted', 1);
     expect(answer.status).toBe(200);
     await settled(2);
 

@@ -47,16 +47,9 @@ async function story(replyid: string): Promise<Story> {
 describe('ticketflow reply', () => {
   it("tells a stored reply's story: accepted, its attempt, persisted, and each notification with its webhook attempts", async () => {
     stack.hooks.answer((n) => ({ status: n === 0 ? 503 : 200 }));
-    const res = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${stack.token('client', { clientid: stack.seed.clientId })}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        prefer: 'wait=10',
-      },
-      body: new URLSearchParams({ ticketid: String(stack.seed.ticketId), message: 'Story time' }),
-    });
-    const { replyid, status } = (await res.json()) as { replyid: string; status: string };
+    const {
+      body: { replyid, status },
+    } = await stack.postReply('Story time', 10);
     expect(status).toBe('persisted');
 
     const told = await until(

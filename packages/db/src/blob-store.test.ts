@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import { createPgBlobStore, type BlobStore } from './blob-store.ts';
 import type { Db } from './connect.ts';
 
@@ -16,17 +16,13 @@ class TooLarge extends Error {
 }
 const tooLarge = () => new TooLarge('too large');
 
-let database: TestDatabase;
+const database = useTestDatabase();
 let db: Db;
 let blobs: BlobStore;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
+beforeAll(() => {
   db = database.db;
   blobs = createPgBlobStore(db);
-});
-afterAll(async () => {
-  await database?.drop();
 });
 // Every test starts from empty attachment tables, so counts of chunks and blobs are its own.
 beforeEach(async () => {

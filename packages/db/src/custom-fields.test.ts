@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import { createCustomFieldLookup } from './custom-fields.ts';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 let sales: number;
 let billing: number;
 let empty: number;
@@ -16,7 +16,6 @@ async function department(name: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   sales = await department('Sales');
   billing = await department('Billing');
   empty = await department('Empty');
@@ -25,10 +24,6 @@ beforeAll(async () => {
     { department_id: sales, name: 'Plan', type: 'dropdown', options: ['S', 'M'] },
     { department_id: sales, name: 'Agree', type: 'tickbox' },
   ]);
-});
-
-afterAll(async () => {
-  await database?.drop();
 });
 
 describe('createCustomFieldLookup', () => {

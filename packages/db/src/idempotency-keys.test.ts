@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -8,13 +8,7 @@ import {
   renewIdempotencyKey,
 } from './idempotency-keys.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
+const database = useTestDatabase();
 
 /** A claim under a principal no other test uses, so tests share the database safely. */
 function newClaim(fingerprint = 'fingerprint-a') {

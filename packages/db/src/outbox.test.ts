@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import { createDeliveryStore, loadDeliveries, recordDeliveries } from './outbox.ts';
 import { seedDemo, type DemoSeed } from './seed-demo.ts';
 import { addWebhookEndpoint } from './webhook-endpoints.ts';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 let seed: DemoSeed;
 let endpointId: number;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   seed = await seedDemo(database.db);
   endpointId = await addWebhookEndpoint(database.db, {
     url: 'https://hooks.example.test/in',
     secret: 'whsec_dGVzdA==',
     events: ['ticket.reply.created'],
   });
-});
-afterAll(async () => {
-  await database?.drop();
 });
 
 /** An outbox row of the demo ticket, outside any reply (as `webhooks test` makes them). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -8,13 +8,7 @@ import {
 } from './idempotency-keys.ts';
 import { purgeRecords } from './purge-records.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
+const database = useTestDatabase();
 // A purge reaches the whole table, so each test starts from empty ones.
 beforeEach(async () => {
   await database.db('inbound_emails').delete();

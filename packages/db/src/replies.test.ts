@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import {
   findReply,
   insertReplies,
@@ -10,7 +10,7 @@ import {
   type StoreResult,
 } from './replies.ts';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 /** A department, and two clients each with one contact: the rows every reply hangs from. */
 let rows: {
   departmentId: number;
@@ -27,7 +27,6 @@ async function insertId(table: string, row: Record<string, unknown>): Promise<nu
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   const clientId = await insertId('clients', { name: 'Ada', email: 'ada@example.test' });
   const otherClientId = await insertId('clients', { name: 'Bob', email: 'bob@example.test' });
   rows = {
@@ -45,9 +44,6 @@ beforeAll(async () => {
       email: 'c@bob.example.test',
     }),
   };
-});
-afterAll(async () => {
-  await database?.drop();
 });
 
 let ticketCount = 0;

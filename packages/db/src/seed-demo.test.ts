@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/testing';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@ticketflow/testing';
 import { seedDemo } from './seed-demo.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
+const database = useTestDatabase();
 
 const SEEDED_TABLES = ['departments', 'custom_fields', 'clients', 'contacts', 'tickets'] as const;
 

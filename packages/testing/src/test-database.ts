@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createDb, type Db } from '@ticketflow/db';
 import { adminDatabaseUrl, databaseUrl } from './database-urls.ts';
 
@@ -30,6 +30,33 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const a = createDb(adminDatabaseUrl(), 1);
       await a.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await a.destroy();
+    },
+  };
+}
+
+/**
+ * A test file's own database: created before its tests (beforeAll) and dropped after them
+ * (afterAll). Read `db` and `url` inside tests and hooks; a hook the file registers after this
+ * call runs after the database exists.
+ */
+export function useTestDatabase(): Pick<TestDatabase, 'db' | 'url'> {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  const current = () => {
+    if (!database) throw new Error('the test database is created in beforeAll: read it in a test');
+    return database;
+  };
+  return {
+    get db() {
+      return current().db;
+    },
+    get url() {
+      return current().url;
     },
   };
 }
