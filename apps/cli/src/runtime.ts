@@ -47,12 +47,21 @@ export function loadVerificationKey(config: Config): VerificationKey {
 
 /**
  * The key and a verifier of bearer tokens with the configured audience and issuer: one per
- * process, so the API and `/metrics` share its cache of verified tokens.
+ * process, so the API and `/metrics` share its cache of verified tokens. Warns when that key is
+ * the built-in development secret.
  */
-export function loadTokenVerifier(config: Config): {
+export function loadTokenVerifier(
+  config: Config,
+  logger: Logger,
+): {
   key: VerificationKey;
   verifyToken: (authorization: string | undefined) => Principal;
 } {
+  if (config.jwt.usesDevSecret) {
+    logger.warn(
+      'TICKETFLOW_JWT_SECRET is not set: using the built-in development secret; set it in production',
+    );
+  }
   const key = loadVerificationKey(config);
   return {
     key,

@@ -86,7 +86,10 @@ export async function bridge(config: Config, options: BridgeOptions): Promise<vo
               ? [
                   [
                     '/metrics',
-                    createMetricsEndpoint(loadTokenVerifier(config).verifyToken, metrics.scrape),
+                    createMetricsEndpoint(
+                      loadTokenVerifier(config, logger).verifyToken,
+                      metrics.scrape,
+                    ),
                   ],
                 ]
               : [],

@@ -36,13 +36,8 @@ export interface ServeModes {
  */
 export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const logger = createLogger(config);
-  if (config.jwt.usesDevSecret && (modes.ingress || config.metrics)) {
-    logger.warn(
-      'TICKETFLOW_JWT_SECRET is not set: using the built-in development secret; set it in production',
-    );
-  }
   // The API and /metrics (every mode) share one verifier, and its cache of verified tokens.
-  const auth = modes.ingress || config.metrics ? loadTokenVerifier(config) : undefined;
+  const auth = modes.ingress || config.metrics ? loadTokenVerifier(config, logger) : undefined;
   const key = auth?.key;
   const verifyToken = auth?.verifyToken;
   const db = createDb(config.databaseUrl, config.dbPoolMax);
