@@ -14,14 +14,21 @@ export interface Child {
   pid: number;
   /** Every child listens on 127.0.0.1 (workers only for their health check). */
   url: string;
+  /** Where a child that takes mail listens for SMTP, also on 127.0.0.1. */
+  smtpPort?: number;
   logPath: string;
   /** SIGTERM, so a --cpu-prof child writes its profile; SIGKILL if it has not exited in time. */
   stop(): Promise<void>;
 }
 
-/** What a child runs: the product's own CLI, or one of bench/baselines/*.ts. */
+/**
+ * What a child runs: the product's own CLI, or one of bench/baselines/*.ts. The bridge and a
+ * baseline with `smtp` take mail on a port of their own besides PORT: `--smtp` for the
+ * product, SMTP_PORT for a baseline.
+ */
 export type Program =
-  { kind: 'ticketflow'; mode: 'ingress' | 'worker' } | { kind: 'baseline'; script: string };
+  | { kind: 'ticketflow'; mode: 'ingress' | 'worker' | 'bridge' }
+  | { kind: 'baseline'; script: string; smtp?: boolean };
 
 export interface ChildOptions {
   name: string;
@@ -40,19 +47,19 @@ process.on('exit', () => {
 
 /** Starts a child on a free port and resolves once it answers its health check. */
 export async function startChild(options: ChildOptions): Promise<Child> {
+  const { program } = options;
   const port = await freePort();
+  const smtpPort = (program.kind === 'ticketflow' ? program.mode === 'bridge' : program.smtp)
+    ? await freePort()
+    : undefined;
   const url = `http://127.0.0.1:${port}`;
   const logPath = join(options.logDir, `${options.name}-${port}.log`);
   // Output goes to a file: the orchestrator also runs the load generator, and reading a busy
   // access log through a pipe would take CPU from it. The file also explains a failed start.
   const log = openSync(logPath, 'a');
-  const args = [
-    ...(options.nodeArgs ?? []),
-    ...(options.program.kind === 'ticketflow'
-      ? [TICKETFLOW_BIN, 'serve', `--${options.program.mode}`]
-      : ['--import', 'tsx', join(ROOT, 'bench/baselines', options.program.script)]),
-  ];
+  const args = [...(options.nodeArgs ?? []), ...programArgs(program, port, smtpPort)];
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port) };
+  if (program.kind === 'baseline' && smtpPort !== undefined) env.SMTP_PORT = String(smtpPort);
   // Every child runs with the same flags, whatever the shell that started the bench had set.
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', log, log] });
@@ -69,7 +76,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     clearTimeout(timer);
   };
 
-  const readyPath = options.program.kind === 'ticketflow' ? '/readyz' : '/healthz';
+  const readyPath = program.kind === 'ticketflow' ? '/readyz' : '/healthz';
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${options.name} exited:\n${tail(logPath)}`);
@@ -81,7 +88,26 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     }
     await sleep(100);
   }
-  return { name: options.name, pid: child.pid!, url, logPath, stop };
+  return { name: options.name, pid: child.pid!, url, smtpPort, logPath, stop };
+}
+
+/** The child's command line after `node`: the product's CLI, or a baseline under tsx. */
+function programArgs(program: Program, port: number, smtpPort: number | undefined): string[] {
+  if (program.kind === 'baseline') {
+    return ['--import', 'tsx', join(ROOT, 'bench/baselines', program.script)];
+  }
+  if (program.mode !== 'bridge') return [TICKETFLOW_BIN, 'serve', `--${program.mode}`];
+  // `--http` answers /readyz (PostgreSQL and Redis reachable) on PORT, as `serve` does.
+  return [
+    TICKETFLOW_BIN,
+    'bridge',
+    '--smtp',
+    String(smtpPort),
+    '--http',
+    String(port),
+    '--host',
+    '127.0.0.1',
+  ];
 }
 
 /** Peak (VmHWM) and current (VmRSS) resident set of a process, in bytes. */

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { LOAD } from './load.ts';
 import { startChild, type Child } from './processes.ts';
 import type { Row, Scenario, ScenarioContext } from './rounds.ts';
+import { bridgeSmtpScenario } from './scenarios/bridge-smtp.ts';
 import { endToEndNotifyScenario } from './scenarios/end-to-end-notify.ts';
 import { endToEndScenario } from './scenarios/end-to-end.ts';
 import { ingressScenarios } from './scenarios/ingress.ts';
@@ -41,6 +42,7 @@ const SCENARIOS: Scenario[] = [
   webhookIsolationScenario,
   metricsCostScenario,
   redisFsyncScenario,
+  bridgeSmtpScenario,
 ];
 
 const { values: args } = parseArgs({
