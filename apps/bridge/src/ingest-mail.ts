@@ -22,6 +22,11 @@ export interface MailIngestDeps {
   logger: Logger;
   /** Given when metrics are on: counts every outcome, and every fault as `deferred`. */
   observe?: ObserveMail;
+  /**
+   * Counts one posting on the ticket against its per-ticket rate limit (shared with the API);
+   * throws past it, and the message is answered "retry later" (451, 75, or the HTTP 429).
+   */
+  limitTicket?: (ticketId: number) => Promise<void>;
 }
 
 /** Where a message came from. */
@@ -107,6 +112,9 @@ function createPipeline(deps: MailIngestDeps): MailIngest {
       return { outcome: 'refused', reason: admitted.reason, error: admitted.error };
     }
 
+    // A flood on one ticket (a mail loop no header gives away, a mail bomb from a known sender)
+    // waits at the MTA instead of becoming replies, each of which would notify someone.
+    await deps.limitTicket?.(admitted.ticket.id);
     const attachments: ReplyJob['attachments'] = [];
     for (const part of admitted.parts) {
       // Already checked against the limit; the store applies the same one as it writes.

@@ -41,7 +41,11 @@ const CLOSE_STEP_MS = 2000;
 export async function openBridge(
   config: Config,
   logger: Logger,
-  observe?: ObserveMail,
+  options: {
+    observe?: ObserveMail;
+    /** Makes the per-ticket limit on the bridge's own Redis connection (see MailIngestDeps). */
+    ticketLimit?: (redis: RedisClient) => (ticketId: number) => Promise<void>;
+  } = {},
 ): Promise<Bridge> {
   const db = createDb(config.databaseUrl, config.dbPoolMax);
   const redis = createRedis(config.redisUrl, 'producer', config.redisClusterNodes);
@@ -54,7 +58,8 @@ export async function openBridge(
     blobs: createPgBlobStore(db),
     settings,
     logger,
-    observe,
+    observe: options.observe,
+    limitTicket: options.ticketLimit?.(redis),
     enqueue: async (job) => {
       // The producer connection would hold the command while Redis is away; fail at once so
       // the MTA keeps the message and tries again.

@@ -185,6 +185,30 @@ describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
     expect(await stack.inboundEmail(key)).toMatchObject({ outcome: 'posted', deliveries: 2 });
   });
 
+  it("exits 75 past the ticket's per-minute limit, so the MTA keeps the message for later", async () => {
+    // Fixed one-minute windows: start with time left in this one, so all three share it.
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 20_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+    const mails = [1, 2, 3].map((n) =>
+      rawMail(
+        { Subject: `Re: [Ticket ID: ${stack.seed.guestTid}] Guest question` },
+        `Guest mail ${n}.`,
+        'gina@guest.example',
+      ),
+    );
+    const runs = await Promise.all(
+      mails.map(
+        (m) =>
+          ticketflow(['bridge', 'ingest'], m.raw, { TICKETFLOW_RATE_LIMIT_PER_TICKET: '2' }).exited,
+      ),
+    );
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 0, 75]);
+    const limited = runs.find((r) => r.code === 75)!;
+    expect(limited.stderr).toMatch(/deferred: Too many requests for this ticket; retry in \d+ s/);
+    const held = mails[runs.indexOf(limited)]!;
+    expect(await stack.inboundEmail(held.key)).toBeUndefined();
+  });
+
   it('exits 67 for a message over the size limit, and 75 while Redis is unreachable', async () => {
     const huge = message({ Subject: TAG }, 'x'.repeat(MAX_MESSAGE_BYTES));
     const later = message({ Subject: TAG }, 'Try me again later.');
@@ -196,7 +220,7 @@ describe('ticketflow bridge ingest (stdin)', SPAWNING, () => {
     expect(tooLarge).toMatchObject({ code: 67 });
     expect(tooLarge.stderr).toContain('refused: the message exceeds the limit of 256 KiB');
     expect(deferred).toMatchObject({ code: 75 });
-    expect(deferred.stderr).toContain('deferred: Redis is unreachable');
+    expect(deferred.stderr).toMatch(/deferred: .*Redis is unreachable/);
     expect(await stack.database.db('ticket_replies').where({ dedupe_key: later.key })).toEqual([]);
   });
 });

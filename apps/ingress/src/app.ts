@@ -20,7 +20,7 @@ import { createRequestObserver, type ObserveRequest } from './observe-requests.t
 import type { Principal } from './principal.ts';
 import { createBodyReader, uploadsOf } from './read-body.ts';
 import { createMessageBodyReader } from './read-message-body.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import { createRateLimiter, mailTicketLimit } from './rate-limit.ts';
 import { createReplyStatus } from './reply-status.ts';
 import { routeTable, type Route } from './routes.ts';
 import { createWhmcsApi, WHMCS_TRANSPORT_FIELDS } from './whmcs-api.ts';
@@ -102,6 +102,7 @@ export function createIngressApp(deps: IngressDeps): express.Express {
           settings: deps.inboundEmail,
           logger: deps.logger,
           observe: deps.observeMail,
+          limitTicket: mailTicketLimit(consumeRateLimits, deps.rateLimits.perTicketPerMinute),
         }),
         {
           mailbox: deps.inboundEmail.mailbox,

@@ -6,3 +6,4 @@ export { answerClientErrors } from './client-errors.ts';
 export { createMetricsEndpoint } from './metrics-endpoint.ts';
 export { findReplyState, type ReplyState } from './reply-state.ts';
 export { readReplyId } from './reply-id.ts';
+export { createRateLimiter, mailTicketLimit } from './rate-limit.ts';

@@ -105,3 +105,17 @@ function rateLimitHeaders(
     'RateLimit-Reset': String(resetS),
   };
 }
+
+/**
+ * The email bridge's per-ticket limit: each message posted on a ticket counts in the same window
+ * as the API's replies to it (`TICKETFLOW_RATE_LIMIT_PER_TICKET`), so mail and API together stay
+ * under it. Throws the 429 past it.
+ */
+export function mailTicketLimit(
+  consume: ConsumeRateLimits,
+  perMinute: number,
+): (ticketId: number) => Promise<void> {
+  return async (ticketId) => {
+    await consume([{ scope: 'ticket', id: `id:${ticketId}`, perMinute }]);
+  };
+}

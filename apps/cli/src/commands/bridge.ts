@@ -9,7 +9,14 @@ import {
   type MailListener,
 } from '@ticketflow/bridge';
 import type { Config } from '@ticketflow/config';
-import { answerClientErrors, createHealthApp, createMetricsEndpoint } from '@ticketflow/ingress';
+import type { RedisClient } from '@ticketflow/queue';
+import {
+  answerClientErrors,
+  createHealthApp,
+  createMetricsEndpoint,
+  createRateLimiter,
+  mailTicketLimit,
+} from '@ticketflow/ingress';
 import { createMetrics } from '@ticketflow/metrics';
 import { createLogger, loadConfig, loadTokenVerifier } from '../runtime.ts';
 import { UsageError } from './usage-error.ts';
@@ -51,7 +58,10 @@ export async function bridge(config: Config, options: BridgeOptions): Promise<vo
     ports.http !== undefined && config.metrics
       ? createMetrics({ mailOutcomes: MAIL_OUTCOMES })
       : undefined;
-  const opened = await openBridge(config, logger, metrics?.observeMail);
+  const opened = await openBridge(config, logger, {
+    observe: metrics?.observeMail,
+    ticketLimit: ticketLimitOf(config),
+  });
   if (!opened.redisReady) logger.warn('Redis is unreachable: posting waits for it (451 meanwhile)');
   const listeners: MailListener[] = [];
   for (const protocol of ['smtp', 'lmtp'] as const) {
@@ -141,7 +151,7 @@ export async function bridgeIngest(options: { mailbox?: string }): Promise<never
     );
     // The result line says what happened; logs only for errors, on stderr beside it.
     const logger = pino({ level: 'error' }, pino.destination({ dest: 2, sync: true }));
-    const opened = await openBridge(config, logger);
+    const opened = await openBridge(config, logger, { ticketLimit: ticketLimitOf(config) });
     try {
       result = await ingestStream(opened.ingest, process.stdin, {
         mailbox: opened.settings.mailbox,
@@ -155,6 +165,15 @@ export async function bridgeIngest(options: { mailbox?: string }): Promise<never
   }
   (result.code === 0 ? process.stdout : process.stderr).write(`ticketflow: ${result.line}\n`);
   process.exit(result.code);
+}
+
+/** The per-ticket limit the ingress applies, counted in the same Redis windows. */
+function ticketLimitOf(config: Config) {
+  return (redis: RedisClient) =>
+    mailTicketLimit(
+      createRateLimiter(redis, config.queuePrefix),
+      config.rateLimits.perTicketPerMinute,
+    );
 }
 
 function listenHttp(
