@@ -1,24 +1,26 @@
 import type { Server } from 'node:http';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import {
   EXIT_RETRY,
   ingestStream,
   MAIL_OUTCOMES,
   openBridge,
   startMailListener,
+  type Bridge,
   type MailListener,
 } from '@ticketflow/bridge';
 import type { Config } from '@ticketflow/config';
 import type { RedisClient } from '@ticketflow/queue';
 import {
-  answerClientErrors,
   createHealthApp,
   createMetricsEndpoint,
   createRateLimiter,
   mailTicketLimit,
+  type IngressDeps,
 } from '@ticketflow/ingress';
-import { createMetrics } from '@ticketflow/metrics';
+import { createMetrics, type Metrics } from '@ticketflow/metrics';
 import { createLogger, loadConfig, loadTokenVerifier } from '../runtime.ts';
+import { listenHttp } from './listen-http.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface BridgeOptions {
@@ -86,36 +88,12 @@ export async function bridge(config: Config, options: BridgeOptions): Promise<vo
   const http =
     ports.http === undefined
       ? undefined
-      : await listenHttp(
-          createHealthApp({
-            db: opened.db,
-            redis: opened.redis,
-            logger,
-            accessLog: config.accessLog,
-            mounts: metrics
-              ? [
-                  [
-                    '/metrics',
-                    createMetricsEndpoint(
-                      loadTokenVerifier(config, logger).verifyToken,
-                      metrics.scrape,
-                    ),
-                  ],
-                ]
-              : [],
-            observeRequest: metrics?.observeRequest,
-          }),
-          ports.http,
-          options.host,
-        );
-  if (http) {
-    const address = http.address();
-    const port = typeof address === 'object' && address ? address.port : ports.http;
-    logger.info(
-      { host: options.host, port },
-      `email bridge health on http://${options.host}:${port}`,
-    );
-  }
+      : await serveHealth(opened, metrics, {
+          config,
+          logger,
+          port: ports.http,
+          host: options.host,
+        });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -167,6 +145,39 @@ export async function bridgeIngest(options: { mailbox?: string }): Promise<never
   process.exit(result.code);
 }
 
+/**
+ * `--http`: `/healthz`, `/readyz` (the bridge's PostgreSQL and Redis) and, when metrics are on,
+ * `/metrics` behind an ops token, as `serve --worker` answers them.
+ */
+async function serveHealth(
+  opened: Bridge,
+  metrics: Metrics | undefined,
+  at: { config: Config; logger: Logger; port: number; host: string },
+): Promise<Server> {
+  const { config, logger } = at;
+  const mounts: NonNullable<IngressDeps['mounts']> = metrics
+    ? [
+        [
+          '/metrics',
+          createMetricsEndpoint(loadTokenVerifier(config, logger).verifyToken, metrics.scrape),
+        ],
+      ]
+    : [];
+  const app = createHealthApp({
+    db: opened.db,
+    redis: opened.redis,
+    logger,
+    accessLog: config.accessLog,
+    mounts,
+    observeRequest: metrics?.observeRequest,
+  });
+  const server = await listenHttp(app, at.port, at.host);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : at.port;
+  logger.info({ host: at.host, port }, `email bridge health on http://${at.host}:${port}`);
+  return server;
+}
+
 /** The per-ticket limit the ingress applies, counted in the same Redis windows. */
 function ticketLimitOf(config: Config) {
   return (redis: RedisClient) =>
@@ -174,18 +185,6 @@ function ticketLimitOf(config: Config) {
       createRateLimiter(redis, config.queuePrefix),
       config.rateLimits.perTicketPerMinute,
     );
-}
-
-function listenHttp(
-  app: ReturnType<typeof createHealthApp>,
-  port: number,
-  host: string,
-): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    answerClientErrors(server);
-    server.once('error', reject);
-  });
 }
 
 function parsePort(text: string, option: string): number {

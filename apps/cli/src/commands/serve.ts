@@ -1,11 +1,9 @@
 import type { QueueEvents } from 'bullmq';
-import type { Server } from 'node:http';
 import { bridgeSettings, MAIL_OUTCOMES } from '@ticketflow/bridge';
 import type { Config } from '@ticketflow/config';
 import { createDashboard } from '@ticketflow/dashboard';
 import { createDb, createPgBlobStore } from '@ticketflow/db';
 import {
-  answerClientErrors,
   createHealthApp,
   createIngressApp,
   createMetricsEndpoint,
@@ -22,6 +20,7 @@ import {
 } from '@ticketflow/queue';
 import { replayDeadLetter, startWorkers } from '@ticketflow/worker';
 import { createLogger, loadTokenVerifier } from '../runtime.ts';
+import { listenHttp } from './listen-http.ts';
 
 export interface ServeModes {
   ingress: boolean;
@@ -151,8 +150,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
     );
   }
 
-  const server = await listen(app.listen.bind(app), config.port);
-  answerClientErrors(server);
+  const server = await listenHttp(app, config.port, '0.0.0.0');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
@@ -188,13 +186,3 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
 
 /** How long each shutdown step may wait on Redis or PostgreSQL before it is abandoned. */
 const CLOSE_STEP_MS = 2000;
-
-function listen(
-  start: (port: number, host: string, callback: () => void) => Server,
-  port: number,
-): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = start(port, '0.0.0.0', () => resolve(server));
-    server.once('error', reject);
-  });
-}
