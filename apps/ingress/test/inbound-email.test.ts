@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,6 +165,23 @@ describe('POST /api/v2/inbound-email', () => {
       body: { result: 'success', outcome: 'dropped', reason: 'bulk_precedence' },
     });
     for (const { key } of [forged, stranger, away]) expect(await repliesOf(key)).toEqual([]);
+  });
+
+  it('keys a message without a Message-ID by the SHA-256 of its bytes: posted twice, stored once', async () => {
+    const { raw } = rawMail(
+      { Subject: DEMO_TICKET_SUBJECT },
+      'Sent by a mail client that names no id.',
+    );
+    const bare = raw.replace(/^Message-ID: .*\r\n/m, '');
+    expect(bare).not.toMatch(/Message-ID/i);
+    const key = `email:support:sha256:${createHash('sha256').update(bare).digest('hex')}`;
+    const first = await postEmail(bare);
+    const again = await postEmail(bare);
+    expect(first).toMatchObject({ status: 200, body: { outcome: 'posted' } });
+    expect(again.body.replyid).toBe(first.body.replyid);
+    const reply = await storedReply(key);
+    expect(reply.reply_uid).toBe(first.body.replyid);
+    expect(await repliesOf(key)).toHaveLength(1);
   });
 
   it('answers the same reply id to a message posted twice at once, and stores it once', async () => {
