@@ -31,6 +31,14 @@ describe('extractReplyText', () => {
     expect(text('> only a quote\n> here').reply).toBe('> only a quote\n> here');
   });
 
+  it('keeps the text after an inline image larger than html-to-text reads by default (16 MiB)', () => {
+    const image = `<img src="data:image/png;base64,${'A'.repeat(17 * 1024 * 1024)}">`;
+    expect(
+      extractReplyText({ text: undefined, html: `<p>Before.</p>${image}<p>After.</p>` }, WINDOW)
+        .reply,
+    ).toBe('Before.\n\nAfter.');
+  });
+
   it('converts an HTML-only message to text before reading it', () => {
     expect(
       extractReplyText(

@@ -51,6 +51,9 @@ function parseReply(text: string): string {
 function htmlText(html: string): string {
   return convert(html, {
     wordwrap: false,
+    // html-to-text cuts input past 16 MiB (and says so on stderr), which would lose the text
+    // after a large inline image; the bridge's message size limit already bounds the input.
+    limits: { maxInputLength: 0 },
     selectors: [
       { selector: 'img', format: 'skip' },
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
