@@ -4,27 +4,14 @@ import { createSecretKey } from 'node:crypto';
 import express, { type Request } from 'express';
 import jwt from 'jsonwebtoken';
 import multer from 'multer';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { parseConfig } from '@ticketflow/config';
-import { jobCatalog } from '@ticketflow/queue';
 import { env } from './env.ts';
+import { openRepliesQueue } from './replies-queue.ts';
 
 // A KeyObject, built once: given a string, jsonwebtoken 9 first tries (and fails) to parse it
 // as a public key on every verify, a third of this server's CPU. Keeping the baseline strong.
 const secret = createSecretKey(Buffer.from(env('TICKETFLOW_JWT_SECRET')));
 const audience = env('TICKETFLOW_JWT_AUDIENCE');
-const queue = new Queue('replies', {
-  connection: new Redis(env('REDIS_URL')),
-  prefix: env('TICKETFLOW_QUEUE_PREFIX'),
-  // The product's retry and retention options, with the attempts and backoff the bench gives it.
-  defaultJobOptions: jobCatalog(
-    parseConfig({
-      TICKETFLOW_REPLY_ATTEMPTS: env('TICKETFLOW_REPLY_ATTEMPTS'),
-      TICKETFLOW_REPLY_BACKOFF_MS: env('TICKETFLOW_REPLY_BACKOFF_MS'),
-    }),
-  ).replies.jobs.reply.options,
-});
+const queue = openRepliesQueue();
 
 const app = express();
 app.disable('x-powered-by');

@@ -2,25 +2,12 @@
 // the message over SMTP, parse it with postal-mime, queue.add what a reply needs, answer 250.
 // No ticket lookup, no quoted history removed, no dedupe, no record: an upper bound.
 import { createServer } from 'node:http';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import PostalMime from 'postal-mime';
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
-import { parseConfig } from '@ticketflow/config';
-import { jobCatalog } from '@ticketflow/queue';
 import { env } from './env.ts';
+import { openRepliesQueue } from './replies-queue.ts';
 
-const queue = new Queue('replies', {
-  connection: new Redis(env('REDIS_URL')),
-  prefix: env('TICKETFLOW_QUEUE_PREFIX'),
-  // The product's retry and retention options, with the attempts and backoff the bench gives it.
-  defaultJobOptions: jobCatalog(
-    parseConfig({
-      TICKETFLOW_REPLY_ATTEMPTS: env('TICKETFLOW_REPLY_ATTEMPTS'),
-      TICKETFLOW_REPLY_BACKOFF_MS: env('TICKETFLOW_REPLY_BACKOFF_MS'),
-    }),
-  ).replies.jobs.reply.options,
-});
+const queue = openRepliesQueue();
 
 // Set up as the product's listener is: local deliveries, no AUTH or STARTTLS, and no reverse
 // DNS lookup per connection, which would only slow this side down.
