@@ -32,6 +32,16 @@ describe('readAuthenticationResults', () => {
     });
   });
 
+  it('reads a value with a quoted local-part whole, and unquotes only a value that is one quoted string', () => {
+    const header = readAuthenticationResults(
+      'mx.help.example; spf=pass smtp.mailfrom="ann@client.example"@attacker.example; dkim=pass header.b="x;y"',
+    );
+    expect(header?.results.map((r) => Object.fromEntries(r.props))).toEqual([
+      { 'smtp.mailfrom': '"ann@client.example"@attacker.example' },
+      { 'header.b': 'x;y' },
+    ]);
+  });
+
   it('reads `none` and an empty value as no results, and no authserv-id as nothing', () => {
     expect(readAuthenticationResults('mx.help.example; none')).toEqual({
       authservId: 'mx.help.example',
@@ -46,14 +56,21 @@ describe('authenticateSender', () => {
 
   it.each([
     ['DMARC pass', 'dmarc=pass header.from=client.example'],
-    ['DMARC pass without header.from', 'dmarc=pass'],
     ['DKIM pass for the From domain', 'dkim=pass header.d=client.example'],
     ['DKIM pass for a subdomain (relaxed alignment)', 'dkim=pass header.d=mail.client.example'],
     ['DKIM pass named by header.i', 'dkim=pass header.i=@mail.client.example'],
     ['SPF pass for the From domain', 'spf=pass smtp.mailfrom=bounces@client.example'],
     [
-      'one pass among failures',
+      'one pass among failures, no DMARC verdict',
       'spf=fail smtp.mailfrom=x@client.example; dkim=pass header.d=client.example',
+    ],
+    [
+      'DMARC pass beside a failed SPF (DMARC decides)',
+      'spf=fail smtp.mailfrom=x@other.example; dmarc=pass header.from=client.example',
+    ],
+    [
+      'a quoted local-part of the From domain itself',
+      'spf=pass smtp.mailfrom="a b"@client.example',
     ],
   ])('vouches for the sender on %s', (_, results) => {
     expect(authenticateSender([`${MTA}; ${results}`], from, MTA)).toBe(true);
@@ -69,6 +86,19 @@ describe('authenticateSender', () => {
     ['DKIM pass for a look-alike suffix', [`${MTA}; dkim=pass header.d=ient.example`]],
     ['SPF pass for another envelope domain', [`${MTA}; spf=pass smtp.mailfrom=x@attacker.example`]],
     ['a pass of a method that says nothing of From', [`${MTA}; arc=pass; iprev=pass`]],
+    ['DMARC pass that names no From domain', [`${MTA}; dmarc=pass`]],
+    [
+      'DMARC fail beside an aligned DKIM pass (a signature over another From)',
+      [`${MTA}; dmarc=fail header.from=client.example; dkim=pass header.d=client.example`],
+    ],
+    [
+      'SPF pass for a quoted local-part holding the From domain',
+      [`${MTA}; spf=pass smtp.mailfrom="ann@client.example"@attacker.example`],
+    ],
+    [
+      'DKIM pass named by an identity with a quoted local-part',
+      [`${MTA}; dkim=pass header.i="x@client.example"@attacker.example`],
+    ],
     [
       'softfail and neutral',
       [`${MTA}; spf=softfail smtp.mailfrom=x@client.example; dkim=neutral header.d=client.example`],

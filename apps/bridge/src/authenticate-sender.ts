@@ -8,9 +8,11 @@ import { readAuthenticationResults, type AuthResult } from './read-authenticatio
  *
  * Only the topmost header with `authservId` is read: our MTA adds its header on top, and
  * RFC 8601 §5 has it remove any header claiming its id that came with the message, so headers
- * below it (or with other ids) are the sender's word. The From domain passes on `dmarc=pass`,
- * or on a `dkim=pass` or `spf=pass` whose domain is aligned with it (DMARC's relaxed alignment:
- * the same domain, or one a subdomain of the other). Pure.
+ * below it (or with other ids) are the sender's word. When it holds a DMARC verdict, that
+ * verdict decides alone, and only a pass for this very From domain (`header.from`) passes: DMARC
+ * judged the From the reader sees, so a DKIM or SPF pass beside its failure (a signature over
+ * another From, say) cannot outvote it. Without one, a `dkim=pass` or `spf=pass` whose domain is
+ * aligned with the From domain (DMARC's relaxed alignment) passes. Pure.
  */
 export function authenticateSender(
   authenticationResults: readonly string[],
@@ -21,17 +23,20 @@ export function authenticateSender(
   const ours = authenticationResults
     .map(readAuthenticationResults)
     .find((header) => header?.authservId === id);
+  if (!ours) return false;
   const fromDomain = domainOf(fromAddress);
-  return ours?.results.some((r) => r.result === 'pass' && vouchesFor(r, fromDomain)) ?? false;
+  const dmarc = ours.results.filter((r) => r.method === 'dmarc');
+  if (dmarc.length > 0) {
+    return dmarc.every(
+      (r) => r.result === 'pass' && domainOf(r.props.get('header.from') ?? '') === fromDomain,
+    );
+  }
+  return ours.results.some((r) => r.result === 'pass' && alignedPass(r, fromDomain));
 }
 
-function vouchesFor(result: AuthResult, fromDomain: string): boolean {
+/** A DKIM or SPF pass whose domain is aligned with the From domain. */
+function alignedPass(result: AuthResult, fromDomain: string): boolean {
   switch (result.method) {
-    case 'dmarc': {
-      // DMARC already checked alignment; its header.from names the domain it judged.
-      const judged = result.props.get('header.from');
-      return judged === undefined || domainOf(judged) === fromDomain;
-    }
     case 'dkim':
       return aligned(
         domainOf(result.props.get('header.d') ?? result.props.get('header.i') ?? ''),
@@ -55,10 +60,22 @@ function aligned(domain: string, fromDomain: string): boolean {
   );
 }
 
-/** `user@Example.COM.` or `@example.com` or `example.com` → `example.com`. */
+/**
+ * The domain of a property value: `user@Example.COM.`, `@example.com` or `example.com` →
+ * `example.com`. A local-part may be a quoted string holding `@` (`"ann@client.example"@evil`):
+ * the domain follows the last `@` outside quotes.
+ */
 function domainOf(value: string): string {
+  let at = -1;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === '@' && !quoted) at = i;
+  }
   return value
-    .slice(value.lastIndexOf('@') + 1)
+    .slice(at + 1)
     .trim()
     .toLowerCase()
     .replace(/\.$/, '');

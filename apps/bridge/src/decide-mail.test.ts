@@ -30,6 +30,7 @@ function message(overrides: Partial<InboundMessage> = {}): InboundMessage {
   return {
     messageId: '<m@x>',
     from: sender,
+    fromCount: 1,
     subject: '[Ticket ID: T-5] Re: hi',
     inReplyTo: undefined,
     referencedIds: [],
@@ -89,6 +90,17 @@ describe('screenMessage with an authserv-id set', () => {
     });
     // Unset, the From header is taken as delivered.
     expect(screenMessage(forged, settings)).toMatchObject({ kind: 'match' });
+  });
+
+  it('refuses a message with two From mailboxes even when the first is vouched for', () => {
+    const twoFroms = message({
+      fromCount: 2,
+      authenticationResults: ['mx.help.example; dmarc=pass header.from=client.example'],
+    });
+    expect(screenMessage(twoFroms, checked)).toMatchObject({
+      kind: 'refuse',
+      reason: 'sender_not_authenticated',
+    });
   });
 
   it('still drops an automatic message first: a bounce is not refused back to its sender', () => {

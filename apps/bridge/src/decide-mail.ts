@@ -35,9 +35,11 @@ export function screenMessage(
   if (automatic) return { kind: 'drop', ...automatic };
   if (!message.from)
     return refuse('no_sender', apiError('email_not_postable', 'it has no From address'));
+  // One From mailbox only: with two, the signature may cover one while the bridge reads the other.
   if (
     settings.authservId &&
-    !authenticateSender(message.authenticationResults, message.from.address, settings.authservId)
+    (message.fromCount !== 1 ||
+      !authenticateSender(message.authenticationResults, message.from.address, settings.authservId))
   ) {
     return refuse(
       'sender_not_authenticated',

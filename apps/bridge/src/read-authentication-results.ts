@@ -41,8 +41,11 @@ export function readAuthenticationResults(value: string): AuthenticationResults 
   return { authservId, results };
 }
 
-/** `name = value`, where value is a quoted string or a run of anything but space and `;`. */
-const PAIR = /([A-Za-z0-9_.-]+(?:\s*\/\s*\d+)?)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;"]+)/g;
+/**
+ * `name = value`: a run of quoted strings and of anything but space, `;` and `"`, so a value
+ * with a quoted local-part (`"ann@client.example"@evil.example`) is read whole.
+ */
+const PAIR = /([A-Za-z0-9_.-]+(?:\s*\/\s*\d+)?)\s*=\s*((?:"(?:[^"\\]|\\.)*"|[^\s;"])+)/g;
 
 /** The text with RFC 5322 comments removed (nested, with `\` escapes), quoted strings kept. */
 function withoutComments(text: string): string {
@@ -86,8 +89,7 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
   return parts;
 }
 
+/** A value that is one quoted string, unquoted; anything else as it is. */
 function unquote(value: string): string {
-  return value.startsWith('"') && value.endsWith('"') && value.length >= 2
-    ? value.slice(1, -1).replace(/\\(.)/g, '$1')
-    : value;
+  return /^"(?:[^"\\]|\\.)*"$/.test(value) ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
 }

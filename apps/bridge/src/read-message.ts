@@ -1,4 +1,4 @@
-import PostalMime, { type Address } from 'postal-mime';
+import PostalMime, { addressParser, type Address } from 'postal-mime';
 
 /** One file of a message, attached or inline. */
 export interface MailPart {
@@ -14,6 +14,11 @@ export interface InboundMessage {
   messageId: string | undefined;
   /** The first From mailbox; the address in lower case. */
   from: { name: string; address: string } | undefined;
+  /**
+   * Mailboxes named by every From header together. Anything but 1 is ambiguous: a signature
+   * checks one From while a reader may show another (a second header added on top, say).
+   */
+  fromCount: number;
   subject: string;
   inReplyTo: string | undefined;
   /** Ids named by In-Reply-To, then by References from the newest: the order they are tried. */
@@ -42,6 +47,9 @@ export async function readMessage(raw: Uint8Array): Promise<InboundMessage> {
   return {
     messageId: email.messageId?.trim() || undefined,
     from: firstMailbox(email.from),
+    fromCount: email.headers
+      .filter((h) => h.key === 'from')
+      .reduce((count, h) => count + mailboxes(addressParser(h.value)), 0),
     subject: email.subject ?? '',
     inReplyTo,
     referencedIds: [...new Set([...messageIds(inReplyTo ?? ''), ...references])],
@@ -68,6 +76,10 @@ function messageIds(text: string): string[] {
   const bracketed = text.match(/<[^<>\s]+>/g);
   if (bracketed) return bracketed;
   return text.split(/\s+/).filter((id) => id.includes('@'));
+}
+
+function mailboxes(addresses: Address[]): number {
+  return addresses.reduce((n, a) => n + (a.group ? a.group.length : 1), 0);
 }
 
 function firstMailbox(from: Address | undefined): InboundMessage['from'] {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyJobId } from '@ticketflow/contract';
 import { createRedis, jobCatalog, openQueue } from '@ticketflow/queue';
-import { until } from '@ticketflow/testing/peers';
+import { rawMail, until } from '@ticketflow/testing/peers';
 import {
   MAX_MESSAGE_BYTES,
   STAFF_ADDRESS,
@@ -166,6 +166,20 @@ describe('the bridge over SMTP', () => {
         { key: 'Authentication-Results', value: `${mta}; dmarc=fail header.from=demo.example` },
         { key: 'Authentication-Results', value: `${mta}; dmarc=pass header.from=demo.example` },
       ],
+      // A signature of the sender's own domain cannot outvote DMARC's verdict on the From.
+      [
+        {
+          key: 'Authentication-Results',
+          value: `${mta}; dkim=pass header.d=demo.example; dmarc=fail header.from=demo.example`,
+        },
+      ],
+      // SPF checked the domain after the quoted local-part, not the one inside it.
+      [
+        {
+          key: 'Authentication-Results',
+          value: `${mta}; spf=pass smtp.mailfrom="contact@demo.example"@evil.example`,
+        },
+      ],
     ];
     for (const headers of forgeries) {
       const { id, key } = newMessageId();
@@ -180,6 +194,25 @@ describe('the bridge over SMTP', () => {
       });
       expect(await stack.database.db('ticket_replies').where({ dedupe_key: key })).toEqual([]);
     }
+
+    // A second From on top of a signed message: the signature covers one, a reader shows the other.
+    const twoFroms = rawMail(
+      {
+        From: 'Demo Contact <contact@demo.example>',
+        Subject: 'Re: [Ticket ID: DEMO-000001] My website is down',
+        'Authentication-Results': `${mta}; dkim=pass header.d=demo.example`,
+      },
+      'Please delete my site.',
+      'someone@demo.example',
+    );
+    const refused = await stack.send(checking, {
+      envelope: { from: 'someone@demo.example', to: ['support@desk.example'] },
+      raw: twoFroms.raw,
+    });
+    expect(refused.code).toBe(550);
+    expect(await stack.inboundEmail(twoFroms.key)).toMatchObject({
+      reason: 'sender_not_authenticated',
+    });
 
     const { id, key } = newMessageId();
     const vouched = await stack.send(
