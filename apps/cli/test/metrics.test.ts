@@ -22,7 +22,7 @@ const scrape = () => scrapeMetrics(stack.url, stack.token('ops'));
 
 /** Posts a reply as the seeded client and waits for it to be stored; answers its id. */
 async function postReply(message: string): Promise<string> {
-  const { body } = await stack.postReply(message, 10);
+  const { body } = await stack.postReply(message, { waitS: 10 });
   expect(body.status).toBe('persisted');
   return body.replyid;
 }

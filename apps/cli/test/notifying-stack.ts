@@ -26,10 +26,13 @@ export interface NotifyingStack {
   hooks: WebhookReceiver;
   token(role: Role, claims?: { clientid?: number }): string;
   /**
-   * POSTs a reply to the demo ticket as its client, urlencoded, with `Prefer: wait=<waitS>`
-   * when given; answers the HTTP status and the JSON body.
+   * POSTs a reply to the demo ticket as its client, urlencoded, with `Prefer: wait=<waitS>` and
+   * an `Idempotency-Key` when given; answers the HTTP status and the JSON body.
    */
-  postReply(message: string, waitS?: number): Promise<{ status: number; body: ReplyAnswer }>;
+  postReply(
+    message: string,
+    options?: { waitS?: number; idempotencyKey?: string },
+  ): Promise<{ status: number; body: ReplyAnswer }>;
   /** Starts `serve` once more on this stack's database and prefix (e.g. `--worker` alone). */
   serve(args: string[], env?: Record<string, string>): Promise<ServeChild>;
   close(): Promise<void>;
@@ -101,13 +104,14 @@ export async function startNotifyingStack(
     smtp,
     hooks,
     token,
-    async postReply(message, waitS) {
+    async postReply(message, { waitS, idempotencyKey } = {}) {
       const res = await fetch(`${main.url}/api/v2/add-ticket-reply`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${token('client', { clientid: seed.clientId })}`,
           'content-type': 'application/x-www-form-urlencoded',
           ...(waitS === undefined ? {} : { prefer: `wait=${waitS}` }),
+          ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
         },
         body: new URLSearchParams({ ticketid: String(seed.ticketId), message }),
       });

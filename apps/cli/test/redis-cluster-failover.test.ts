@@ -80,15 +80,22 @@ async function clusterNodes(url = cluster.servers[0]!.url): Promise<ClusterNode[
   }
 }
 
-/** Posts `count` replies with `Prefer: wait`, a client retrying a 503 as the README says. */
+/**
+ * Posts `count` replies with `Prefer: wait`, a client retrying a 503 (or a 409 while the first
+ * attempt holds its key) as the README says, under the same `Idempotency-Key`: a 503 whose job
+ * did reach Redis is then not a second reply.
+ */
 async function postStored(count: number, label: string): Promise<string[]> {
   const ids: string[] = [];
   for (let n = 0; n < count; n++) {
     const answer = await until(
       `reply ${label} ${n} accepted`,
       async () => {
-        const posted = await stack.postReply(`failover ${label} ${n}`, 20);
-        return posted.status === 503 ? false : posted;
+        const posted = await stack.postReply(`failover ${label} ${n}`, {
+          waitS: 20,
+          idempotencyKey: `failover-${label}-${n}`,
+        });
+        return posted.status === 503 || posted.status === 409 ? false : posted;
       },
       30_000,
     );

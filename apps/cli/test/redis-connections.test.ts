@@ -35,7 +35,7 @@ describe('Redis connections per process (README, Connections per process)', () =
     await settled(1);
 
     // No worker runs: the answer comes when the wait is over, from the event stream's reader.
-    const answer = await stack.postReply('counted', 1);
+    const answer = await stack.postReply('counted', { waitS: 1 });
     expect(answer.status).toBe(200);
     await settled(2);
 

@@ -49,7 +49,7 @@ describe('ticketflow reply', () => {
     stack.hooks.answer((n) => ({ status: n === 0 ? 503 : 200 }));
     const {
       body: { replyid, status },
-    } = await stack.postReply('Story time', 10);
+    } = await stack.postReply('Story time', { waitS: 10 });
     expect(status).toBe('persisted');
 
     const told = await until(

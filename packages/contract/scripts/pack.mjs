@@ -19,12 +19,14 @@ await rm(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.pack.json')], { stdio: 'inherit' });
 // tsc rewrites `./x.ts` imports to `./x.js` in the JavaScript only: the declarations must name
-// the files that ship too.
+// the files that ship too, in `from './x.ts'` and in `import("./x.ts")` types alike.
+const relativeTs = /(['"])(\.\.?\/[^'"]+)\.ts\1/g;
 for (const file of await readdir(join(out, 'dist'))) {
   if (!file.endsWith('.d.ts')) continue;
   const path = join(out, 'dist', file);
-  const text = await readFile(path, 'utf8');
-  await writeFile(path, text.replace(/(from\s+'\.\/[^']+)\.ts'/g, "$1.js'"));
+  const text = (await readFile(path, 'utf8')).replace(relativeTs, '$1$2.js$1');
+  if (/\.ts['"]/.test(text)) throw new Error(`${file} still names a .ts file`);
+  await writeFile(path, text);
 }
 for (const file of ['reply-job.v1.schema.json', 'CHANGELOG.md']) {
   await cp(join(here, file), join(out, file));
