@@ -53,7 +53,8 @@ export function screenMessage(
 
 /**
  * Whether the message may become a reply on `ticket` (undefined: the ticket it named does not
- * exist), and with what author, text and files. Pure.
+ * exist), and with what author, text and files; `stranger` when the ticket does not know the
+ * sender (allowed strangers). Pure.
  */
 export function admitMessage(
   message: InboundMessage,
@@ -66,12 +67,13 @@ export function admitMessage(
       kind: 'post';
       ticket: MailTicket;
       author: ReplyAuthor;
+      stranger: boolean;
       text: ReplyText;
       parts: CheckedPart[];
     } {
   if (!ticket) return refuse('no_ticket', apiError('email_no_ticket'));
-  const author = resolveAuthor(sender, ticket, settings);
-  if (!author)
+  const resolved = resolveAuthor(sender, ticket, settings);
+  if (!resolved)
     return refuse('sender_not_allowed', apiError('email_sender_not_allowed', sender.address));
   // The parser reads twice the longest reply: enough for any reply that can be posted.
   const text = extractReplyText(message, settings.messageBytes * 2);
@@ -97,7 +99,7 @@ export function admitMessage(
     if (!(error instanceof ApiError)) throw error;
     return refuse('invalid_attachment', apiError('email_not_postable', error.message));
   }
-  return { kind: 'post', ticket, author, text, parts };
+  return { kind: 'post', ticket, ...resolved, text, parts };
 }
 
 /** The contract-v1 job of an admitted message; its attachments already staged. Pure. */

@@ -23,10 +23,11 @@ export interface MailIngestDeps {
   /** Given when metrics are on: counts every outcome, and every fault as `deferred`. */
   observe?: ObserveMail;
   /**
-   * Counts one posting on the ticket against its per-ticket rate limit (shared with the API);
-   * throws past it, and the message is answered "retry later" (451, 75, or the HTTP 429).
+   * Counts one posting on the ticket against its per-ticket rate limit (shared with the API),
+   * or, from a sender the ticket does not know, against that sender's own count; throws past
+   * it, and the message is answered "retry later" (451, 75, or the HTTP 429).
    */
-  limitTicket?: (ticketId: number) => Promise<void>;
+  limitTicket?: (ticketId: number, stranger: string | undefined) => Promise<void>;
 }
 
 /** Where a message came from. */
@@ -114,7 +115,11 @@ function createPipeline(deps: MailIngestDeps): MailIngest {
 
     // A flood on one ticket (a mail loop no header gives away, a mail bomb from a known sender)
     // waits at the MTA instead of becoming replies, each of which would notify someone.
-    await deps.limitTicket?.(admitted.ticket.id);
+    // Strangers count on their own, so they cannot use up the budget of the ticket's people.
+    await deps.limitTicket?.(
+      admitted.ticket.id,
+      admitted.stranger ? message.from?.address : undefined,
+    );
     const attachments: ReplyJob['attachments'] = [];
     for (const part of admitted.parts) {
       // Already checked against the limit; the store applies the same one as it writes.

@@ -13,7 +13,7 @@ import {
   type ReplyQueue,
 } from '@ticketflow/queue';
 import { bridgeSettings, type BridgeSettings } from './bridge-settings.ts';
-import { createMailIngest, type MailIngest } from './ingest-mail.ts';
+import { createMailIngest, type MailIngest, type MailIngestDeps } from './ingest-mail.ts';
 import type { ObserveMail } from './mail-outcome.ts';
 
 /** The bridge's pipeline over its own connections, as `ticketflow bridge` runs it. */
@@ -44,7 +44,7 @@ export async function openBridge(
   options: {
     observe?: ObserveMail;
     /** Makes the per-ticket limit on the bridge's own Redis connection (see MailIngestDeps). */
-    ticketLimit?: (redis: RedisClient) => (ticketId: number) => Promise<void>;
+    ticketLimit?: (redis: RedisClient) => NonNullable<MailIngestDeps['limitTicket']>;
   } = {},
 ): Promise<Bridge> {
   const db = createDb(config.databaseUrl, config.dbPoolMax);

@@ -32,11 +32,14 @@ describe('resolveAuthor', () => {
     expect(
       resolveAuthor(from('c@client.example'), { ...clientTicket, senderContactId: 3 }, rules),
     ).toEqual({
-      type: 'client',
-      clientid: 7,
-      contactid: 3,
+      stranger: false,
+      author: {
+        type: 'client',
+        clientid: 7,
+        contactid: 3,
+      },
     });
-    expect(resolveAuthor(from('OWNER@client.example'), clientTicket, rules)).toEqual({
+    expect(resolveAuthor(from('OWNER@client.example'), clientTicket, rules)?.author).toEqual({
       type: 'client',
       clientid: 7,
       contactid: null,
@@ -44,18 +47,18 @@ describe('resolveAuthor', () => {
   });
 
   it('makes a configured staff address a staff reply, under its configured name or the sender name', () => {
-    expect(resolveAuthor(from('ann@help.example', 'Ann'), clientTicket, rules)).toEqual({
+    expect(resolveAuthor(from('ann@help.example', 'Ann'), clientTicket, rules)?.author).toEqual({
       type: 'staff',
       admin: 'Ann Admin',
     });
-    expect(resolveAuthor(from('bob@help.example', 'Bob B.'), guestTicket, rules)).toEqual({
+    expect(resolveAuthor(from('bob@help.example', 'Bob B.'), guestTicket, rules)?.author).toEqual({
       type: 'staff',
       admin: 'Bob B.',
     });
   });
 
   it("makes the guest of a guest ticket its author, under the ticket's name", () => {
-    expect(resolveAuthor(from('Gina@Guest.example', 'G'), guestTicket, rules)).toEqual({
+    expect(resolveAuthor(from('Gina@Guest.example', 'G'), guestTicket, rules)?.author).toEqual({
       type: 'guest',
       name: 'Gina Guest',
       email: 'gina@guest.example',
@@ -73,6 +76,9 @@ describe('resolveAuthor', () => {
         ...rules,
         allowStrangers: true,
       }),
-    ).toEqual({ type: 'guest', name: 'New Person', email: 'new@person.example' });
+    ).toEqual({
+      author: { type: 'guest', name: 'New Person', email: 'new@person.example' },
+      stranger: true,
+    });
   });
 });

@@ -109,13 +109,16 @@ function rateLimitHeaders(
 /**
  * The email bridge's per-ticket limit: each message posted on a ticket counts in the same window
  * as the API's replies to it (`TICKETFLOW_RATE_LIMIT_PER_TICKET`), so mail and API together stay
- * under it. Throws the 429 past it.
+ * under it. A sender the ticket does not know (allowed strangers) counts under their own address
+ * instead, as the API counts a caller that may not reach the ticket, so no outsider can use up
+ * the budget of the ticket's own people. Throws the 429 past it.
  */
 export function mailTicketLimit(
   consume: ConsumeRateLimits,
   perMinute: number,
-): (ticketId: number) => Promise<void> {
-  return async (ticketId) => {
-    await consume([{ scope: 'ticket', id: `id:${ticketId}`, perMinute }]);
+): (ticketId: number, stranger: string | undefined) => Promise<void> {
+  return async (ticketId, stranger) => {
+    const id = stranger === undefined ? `id:${ticketId}` : `sender:${stranger}`;
+    await consume([{ scope: 'ticket', id, perMinute }]);
   };
 }

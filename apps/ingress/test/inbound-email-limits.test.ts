@@ -14,6 +14,8 @@ beforeAll(async () => {
     env: {
       TICKETFLOW_RATE_LIMIT_PER_PRINCIPAL: String(PER_TOKEN_PER_MINUTE),
       TICKETFLOW_RATE_LIMIT_PER_TICKET: String(PER_TICKET_PER_MINUTE),
+      // Strangers may post (as guests): the last test shows they cannot use up a ticket's budget.
+      TICKETFLOW_BRIDGE_ALLOW_STRANGERS: 'true',
     },
   });
 });
@@ -41,6 +43,8 @@ async function postEmail(raw: string, sub: string): Promise<Answer> {
 
 const recorded = (dedupeKey: string) =>
   stack.database.db('inbound_emails').where({ dedupe_key: dedupeKey });
+const tidOf = async (ticketId: number) =>
+  (await stack.database.db('tickets').where({ id: ticketId }).first<{ tid: string }>()).tid;
 const replies = (dedupeKey: string) =>
   stack.database.db('ticket_replies').where({ dedupe_key: dedupeKey });
 
@@ -90,5 +94,31 @@ describe('POST /api/v2/inbound-email under the rate limits', () => {
     // The service sends it again later, under the same Message-ID: nothing of it is kept now.
     expect(await recorded(refused.key)).toEqual([]);
     expect(await replies(refused.key)).toEqual([]);
+  });
+
+  it("counts a stranger's mail under their own address, so the ticket's people keep its budget", async () => {
+    await awayFromWindowEdge();
+    const ticket = stack.seed.otherTicketId;
+    const tid = await tidOf(ticket);
+    const mails = Array.from({ length: PER_TICKET_PER_MINUTE + 1 }, (_, i) =>
+      rawMail(
+        { Subject: `Re: [Ticket ID: ${tid}] hello` },
+        `Stranger mail ${i}.`,
+        'someone@outside.example',
+      ),
+    );
+    const answers = [];
+    for (const mail of mails) answers.push((await postEmail(mail.raw, 'inbound-service')).status);
+    expect(answers).toEqual([200, 200, 200, 429]);
+    // The stranger used up only their own count: staff still answer the ticket.
+    const staff = await fetch(`${stack.url}/api/v2/add-ticket-reply`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.staffToken}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ ticketid: String(ticket), message: 'Staff still can.' }),
+    });
+    expect(staff.status).toBe(200);
   });
 });
