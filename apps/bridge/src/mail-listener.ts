@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 import type { MailIngest } from './ingest-mail.ts';
-import type { MailOutcome, ObserveMail } from './mail-outcome.ts';
+import { TOO_LARGE, type MailOutcome, type ObserveMail } from './mail-outcome.ts';
 
 /** A running SMTP or LMTP listener. */
 export interface MailListener {
@@ -47,7 +47,7 @@ export async function startMailListener(options: MailListenerOptions): Promise<M
         (raw) => {
           // Over the limit: smtp-server answers 552 itself, whatever is decided here.
           if (!raw) {
-            options.observe?.('refused', 'message_too_large');
+            options.observe?.('refused', TOO_LARGE);
             return callback();
           }
           options

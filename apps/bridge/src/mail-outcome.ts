@@ -10,10 +10,7 @@ export const DROP_REASONS = [
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
-/**
- * Why a message was refused: it names no ticket, or may not be posted on the one it names, or
- * (`message_too_large`, answered by the transports before the pipeline reads it) is too big.
- */
+/** Why a message was refused: it names no ticket, or may not be posted on the one it names. */
 export const REFUSAL_REASONS = [
   'no_ticket',
   'sender_not_allowed',
@@ -21,7 +18,6 @@ export const REFUSAL_REASONS = [
   'no_sender',
   'no_text',
   'message_too_long',
-  'message_too_large',
   'invalid_attachment',
   'invalid_job',
 ] as const;
@@ -34,14 +30,18 @@ export type RefusalReason = (typeof REFUSAL_REASONS)[number];
  */
 export type ObserveMail = (
   outcome: 'posted' | 'dropped' | 'refused' | 'deferred',
-  reason: DropReason | RefusalReason | '',
+  reason: DropReason | RefusalReason | typeof TOO_LARGE | '',
 ) => void;
+
+/** A listener's refusal of a message over the size limit, before the pipeline reads it. */
+export const TOO_LARGE = 'message_too_large';
 
 /** Every pair {@link ObserveMail} is called with, so a metric can start each at 0. */
 export const MAIL_OUTCOMES: ReadonlyArray<{ outcome: string; reason: string }> = [
   { outcome: 'posted', reason: '' },
   ...DROP_REASONS.map((reason) => ({ outcome: 'dropped', reason })),
   ...REFUSAL_REASONS.map((reason) => ({ outcome: 'refused', reason })),
+  { outcome: 'refused', reason: TOO_LARGE },
   { outcome: 'deferred', reason: '' },
 ];
 

@@ -32,7 +32,7 @@ export function createLogger(config: Config): Logger {
 }
 
 /** The token verification key: the HS256 secret, or the PEM public key file read now. */
-export function loadVerificationKey(config: Config): VerificationKey {
+function loadVerificationKey(config: Config): VerificationKey {
   if (config.jwt.publicKeyFile) {
     try {
       return { kind: 'public-key', pem: readFileSync(config.jwt.publicKeyFile, 'utf8') };

@@ -21,7 +21,7 @@ export interface Metrics {
   /** For the workers. */
   jobs: JobMetrics;
   /** For the email bridge (the ingress's inbound-email route and `ticketflow bridge`). */
-  observeMail: ObserveMail;
+  observeMail: ObserveMail | undefined;
   /** Every series in the Prometheus text format, with its content type. */
   scrape: () => Promise<{ contentType: string; text: string }>;
   /** Closes the queues opened to count jobs. */
@@ -42,8 +42,11 @@ export function createMetrics(options: {
     redis: Parameters<typeof openQueue>[1];
     prefix: string;
   };
-  /** Every (outcome, reason) the email bridge reports, so each starts at 0. */
-  mailOutcomes: ReadonlyArray<{ outcome: string; reason: string }>;
+  /**
+   * Every (outcome, reason) the email bridge reports, so each starts at 0; given by processes
+   * that take mail only, so the others publish no inbound-email series.
+   */
+  mailOutcomes?: ReadonlyArray<{ outcome: string; reason: string }>;
 }): Metrics {
   const registry = new Registry();
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -69,7 +72,7 @@ export function createMetrics(options: {
   return {
     observeRequest: createHttpMetrics(registry),
     jobs: createJobMetrics(registry, definitions),
-    observeMail: createMailMetrics(registry, options.mailOutcomes),
+    observeMail: options.mailOutcomes && createMailMetrics(registry, options.mailOutcomes),
     scrape: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
     async close() {
       await Promise.all(opened.map((queue) => queue.close()));

@@ -36,7 +36,12 @@ export function openQueueEvents(
   connection: RedisClient,
   prefix: string,
 ): QueueEvents {
-  const blocking = { maxRetriesPerRequest: null, commandTimeout: undefined };
+  const blocking = {
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+    // What CLIENT LIST shows until BullMQ names it: not the producer it was copied from.
+    connectionName: 'ticketflow-events',
+  };
   const template =
     connection instanceof Cluster
       ? connection.duplicate(undefined, {

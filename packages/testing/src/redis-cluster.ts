@@ -11,7 +11,7 @@ export interface RedisCluster {
   nodes: string;
   /** Every node, masters first as created (a failover may change which is which). */
   servers: readonly RedisServer[];
-  /** Stops every master and removes its folder. */
+  /** Stops every node and removes its folder. */
   close(): Promise<void>;
 }
 

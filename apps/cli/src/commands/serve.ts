@@ -48,7 +48,7 @@ export async function serve(config: Config, modes: ServeModes): Promise<void> {
   const metrics = config.metrics
     ? createMetrics({
         queues: { catalog, redis: producer, prefix: config.queuePrefix },
-        mailOutcomes: MAIL_OUTCOMES,
+        ...(modes.ingress ? { mailOutcomes: MAIL_OUTCOMES } : {}),
       })
     : undefined;
   const mounts: Array<NonNullable<IngressDeps['mounts']>[number]> = [];
