@@ -7,6 +7,7 @@ import { addWebhookEndpoint, seedDemo, type DemoSeed } from '@ticketflow/db';
 import { signToken, type Role } from '@ticketflow/ingress';
 import {
   startSmtpPeer,
+  until,
   startWebhookReceiver,
   type SmtpPeer,
   type WebhookReceiver,
@@ -33,9 +34,20 @@ export interface NotifyingStack {
     message: string,
     options?: { waitS?: number; idempotencyKey?: string },
   ): Promise<{ status: number; body: ReplyAnswer }>;
+  /**
+   * Waits until `ticketflow queues --json` shows every catalog queue with nothing waiting or
+   * active, and answers the queues as it listed them.
+   */
+  drained(): Promise<QueueCounts[]>;
   /** Starts `serve` once more on this stack's database and prefix (e.g. `--worker` alone). */
   serve(args: string[], env?: Record<string, string>): Promise<ServeChild>;
   close(): Promise<void>;
+}
+
+/** One queue of `ticketflow queues --json`. */
+export interface QueueCounts {
+  name: string;
+  counts: Record<string, number>;
 }
 
 /** What add-ticket-reply answers (success or error). */
@@ -117,6 +129,17 @@ export async function startNotifyingStack(
       });
       return { status: res.status, body: (await res.json()) as ReplyAnswer };
     },
+    drained: () =>
+      until(
+        'every catalog queue drained',
+        async () => {
+          const run = await cli.run(['queues', '--json'], env);
+          if (run.code !== 0) throw new Error(`queues --json failed: ${run.stderr}`);
+          const listed = (JSON.parse(run.stdout) as { queues: QueueCounts[] }).queues;
+          return listed.every((q) => q.counts.waiting === 0 && q.counts.active === 0) && listed;
+        },
+        30_000,
+      ),
     serve,
     async close() {
       main.child.kill('SIGTERM');

@@ -163,22 +163,8 @@ describe('Ticketflow through a Redis Cluster failover', () => {
         },
         30_000,
       );
-      const queues = await until(
-        'every queue drained',
-        async () => {
-          const run = await cli.run(['queues', '--json'], stack.env);
-          if (run.code !== 0) return false;
-          const listed = (JSON.parse(run.stdout) as { queues: QueueCounts[] }).queues;
-          return listed.every((q) => q.counts.waiting === 0 && q.counts.active === 0) && listed;
-        },
-        30_000,
-      );
+      const queues = await stack.drained();
       expect(queues.length).toBeGreaterThan(0);
     },
   );
 });
-
-interface QueueCounts {
-  name: string;
-  counts: Record<string, number>;
-}

@@ -180,16 +180,7 @@ describe('Ticketflow on a Redis Cluster', () => {
         () => mails().length >= accepted.length && hooks().length >= accepted.length,
         30_000,
       );
-      const queues = await until(
-        'every catalog queue drained',
-        async () => {
-          const run = await cli.run(['queues', '--json'], stack.env);
-          expect(run.code, run.stderr).toBe(0);
-          const listed = (JSON.parse(run.stdout) as { queues: QueueCounts[] }).queues;
-          return listed.every((q) => q.counts.waiting === 0 && q.counts.active === 0) && listed;
-        },
-        30_000,
-      );
+      const queues = await stack.drained();
       expect(queues.map((q) => q.name)).toEqual(
         catalogQueues(jobCatalog(parseConfig(stack.env))).map((q) => q.name),
       );
@@ -265,11 +256,6 @@ describe('Ticketflow on a Redis Cluster', () => {
     }
   });
 });
-
-interface QueueCounts {
-  name: string;
-  counts: Record<string, number>;
-}
 
 interface DoctorJson {
   ok: boolean;
