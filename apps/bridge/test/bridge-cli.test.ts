@@ -284,7 +284,7 @@ describe('ticketflow bridge (listener)', SPAWNING, () => {
 });
 
 describe('the README example "Enqueue replies directly"', SPAWNING, () => {
-  it('runs, as written there, with plain Node in a project outside the repository that installed the packed contract', async () => {
+  it('runs, as written there, with plain Node in a project outside the repository that installed the packed contract, whose declarations type-check', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     const snippet = /<!-- enqueue-reply.mjs -->\n```js\n([\s\S]*?)\n```/.exec(readme)?.[1];
     expect(snippet).toBeDefined();
@@ -311,6 +311,7 @@ describe('the README example "Enqueue replies directly"', SPAWNING, () => {
         tarball,
         pinned('bullmq'),
         pinned('ioredis'),
+        pinned('@types/node'),
       ],
       project,
     );
@@ -332,5 +333,32 @@ describe('the README example "Enqueue replies directly"', SPAWNING, () => {
       name: 'Ada Lovelace',
       message: 'Thanks, the restart fixed it.',
     });
+
+    // A TypeScript producer: the declarations resolve, every one of them checked (no skipLibCheck).
+    await writeFile(
+      join(project, 'producer.ts'),
+      [
+        "import { Queue } from 'bullmq';",
+        "import { enqueueReply, validateReplyJob, type ReplyJob } from '@ticketflow/contract';",
+        'const check = validateReplyJob({});',
+        'const job: ReplyJob | undefined = check.ok ? check.job : undefined;',
+        "void enqueueReply(new Queue('replies'), job);",
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'nodenext', strict: true, noEmit: true, types: ['node'] },
+        files: ['producer.ts'],
+      }),
+    );
+    const typed = await run(
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project],
+      '',
+      {},
+      project,
+    ).exited;
+    expect(typed).toMatchObject({ code: 0, stdout: '' });
   });
 });
